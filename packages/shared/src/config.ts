@@ -1,0 +1,122 @@
+// Readers for typed configuration from environment variables. Each reader validates
+// once, at start-up, and throws a ConfigError naming the variable, the value and the rule.
+// An unset or empty variable takes the documented default.
+
+import { ConfigError } from './errors.js';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+function raw(env: Env, name: string): string | undefined {
+  const value = env[name];
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  return trimmed === '' ? undefined : trimmed;
+}
+
+export function readString(env: Env, name: string, fallback: string): string {
+  return raw(env, name) ?? fallback;
+}
+
+export function readOptionalString(env: Env, name: string): string | undefined {
+  return raw(env, name);
+}
+
+export interface IntegerRule {
+  min?: number;
+  max?: number;
+}
+
+export function readInteger(env: Env, name: string, fallback: number, rule: IntegerRule = {}): number {
+  const value = raw(env, name);
+  if (value === undefined) return fallback;
+  const min = rule.min ?? Number.MIN_SAFE_INTEGER;
+  const max = rule.max ?? Number.MAX_SAFE_INTEGER;
+  const expected =
+    min === 1 && max === Number.MAX_SAFE_INTEGER
+      ? 'a positive integer'
+      : min === 0 && max === Number.MAX_SAFE_INTEGER
+        ? 'a non-negative integer'
+        : `an integer from ${min} to ${max}`;
+  if (!/^-?\d+$/.test(value)) throw new ConfigError(name, value, expected);
+  const parsed = Number(value);
+  if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
+    throw new ConfigError(name, value, expected);
+  }
+  return parsed;
+}
+
+export function readPort(env: Env, name: string, fallback: number): number {
+  const value = raw(env, name);
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) > 65535) {
+    throw new ConfigError(name, value, 'a TCP port number from 0 to 65535');
+  }
+  return Number(value);
+}
+
+const TRUE = new Set(['1', 'true', 'yes', 'on']);
+const FALSE = new Set(['0', 'false', 'no', 'off']);
+
+export function readBoolean(env: Env, name: string, fallback: boolean): boolean {
+  const value = raw(env, name);
+  if (value === undefined) return fallback;
+  const lower = value.toLowerCase();
+  if (TRUE.has(lower)) return true;
+  if (FALSE.has(lower)) return false;
+  throw new ConfigError(name, value, 'true or false');
+}
+
+export function readEnum<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const value = raw(env, name);
+  if (value === undefined) return fallback;
+  const match = allowed.find((candidate) => candidate === value.toLowerCase());
+  if (match === undefined) throw new ConfigError(name, value, `one of ${allowed.join(', ')}`);
+  return match;
+}
+
+export function readUrl(env: Env, name: string, fallback: string, protocols: readonly string[]): URL {
+  const value = raw(env, name) ?? fallback;
+  const expected = `a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(name, value, expected);
+  }
+  if (!protocols.includes(url.protocol)) throw new ConfigError(name, value, expected);
+  return url;
+}
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** Parses `host:port`, `[v6]:port`; the port is required. Returns undefined when malformed. */
+export function parseHostPort(text: string): HostPort | undefined {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9._-]+)):(\d{1,5})$/.exec(text.trim());
+  if (!match) return undefined;
+  const host = match[1] ?? match[2];
+  const port = Number(match[3]);
+  if (host === undefined || port < 1 || port > 65535) return undefined;
+  return { host, port };
+}
+
+export function readHostPortList(env: Env, name: string): HostPort[] {
+  const value = raw(env, name);
+  if (value === undefined) return [];
+  const items = value.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  return items.map((item) => {
+    const parsed = parseHostPort(item);
+    if (!parsed) throw new ConfigError(name, value, 'a comma-separated list of host:port (port 1-65535)');
+    return parsed;
+  });
+}
+
+export function readHostPort(env: Env, name: string): HostPort | undefined {
+  const value = raw(env, name);
+  if (value === undefined) return undefined;
+  const parsed = parseHostPort(value);
+  if (!parsed) throw new ConfigError(name, value, 'name:port (port 1-65535)');
+  return parsed;
+}

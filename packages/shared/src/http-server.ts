@@ -1,0 +1,140 @@
+// The HTTP server both services run: Node's limits set explicitly (so a malformed request,
+// oversized headers or a slow client is cut off with 400, 431 or 408 and a plain sentence),
+// an access log line per request, and a graceful close that lets requests in flight finish.
+
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { readInteger, type Env } from './config.js';
+
+export interface HttpServerLimits {
+  /** Largest request head accepted, in bytes; larger gets 431. */
+  maxHeaderSize: number;
+  /** Time a client has to send the whole request head, in ms; slower gets 408. */
+  headersTimeoutMs: number;
+  /** Time a client has to send the whole request, in ms; slower gets 408. */
+  requestTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open, in ms. */
+  keepAliveTimeoutMs: number;
+}
+
+export const HTTP_SERVER_DEFAULTS: HttpServerLimits = {
+  maxHeaderSize: 16 * 1024, // 16 KiB, Node's own default
+  headersTimeoutMs: 10_000, // 10 seconds
+  requestTimeoutMs: 30_000, // 30 seconds
+  keepAliveTimeoutMs: 65_000, // 65 seconds: longer than any proxy's idle timeout in front of us
+};
+
+const CLIENT_ERRORS: Record<string, readonly [number, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'The request headers are too large.'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'The request took too long to arrive.'],
+  HPE_HEADERS_TIMEOUT: [408, 'The request headers took too long to arrive.'],
+};
+
+function clientErrorResponse(error: NodeJS.ErrnoException): readonly [number, string] {
+  return CLIENT_ERRORS[error.code ?? ''] ?? [400, 'The request is malformed.'];
+}
+
+export function createHttpServer(limits: HttpServerLimits, handler: RequestListener, logger: Logger): Server {
+  const server = createServer({ maxHeaderSize: limits.maxHeaderSize, requestTimeout: limits.requestTimeoutMs }, handler);
+  server.headersTimeout = limits.headersTimeoutMs;
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    const [status, sentence] = clientErrorResponse(error);
+    logger.info({ code: error.code, status, remoteAddress: socket.remoteAddress }, 'client error: %s', sentence);
+    if (!socket.writable || error.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    const body = sentence + '\n';
+    socket.end(
+      `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\n` +
+        `content-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  });
+  return server;
+}
+
+export function listen(server: Server, port: number, host?: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    const done = (): void => {
+      server.off('error', reject);
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    };
+    if (host === undefined) server.listen(port, done);
+    else server.listen(port, host, done);
+  });
+}
+
+/**
+ * Stops accepting, lets requests in flight finish for up to `graceMs`, then cuts what is left.
+ * Idempotent: a second call returns the first call's promise.
+ */
+export function createGracefulClose(server: Server, graceMs: number): () => Promise<void> {
+  let closing: Promise<void> | undefined;
+  return () => {
+    closing ??= new Promise<void>((resolve) => {
+      if (!server.listening) {
+        resolve();
+        return;
+      }
+      const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+      timer.unref();
+      server.close(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+      server.closeIdleConnections();
+    });
+    return closing;
+  };
+}
+
+export interface AccessLogFields {
+  [key: string]: unknown;
+}
+
+/** One access line per request, written when the response finishes (or the client goes away). */
+export function logAccess(logger: Logger, req: IncomingMessage, res: ServerResponse, startedAt: bigint, fields: AccessLogFields = {}): void {
+  let logged = false;
+  const write = (): void => {
+    if (logged) return;
+    logged = true;
+    const durationMs = Number(process.hrtime.bigint() - startedAt) / 1e6;
+    const remoteAddress = req.socket.remoteAddress ?? '-';
+    const status = res.writableFinished ? res.statusCode : 499;
+    const requestId = req.headers['x-request-id'];
+    logger.info(
+      {
+        method: req.method,
+        path: req.url,
+        status,
+        durationMs: Math.round(durationMs * 100) / 100,
+        remoteAddress,
+        requestId: Array.isArray(requestId) ? requestId[0] : requestId,
+        ...fields,
+      },
+      '%s - - "%s %s HTTP/%s" %d %s',
+      remoteAddress,
+      req.method,
+      req.url,
+      req.httpVersion,
+      status,
+      `${durationMs.toFixed(1)}ms`,
+    );
+  };
+  res.once('finish', write);
+  res.once('close', write);
+}
+
+/** The server limits from the environment; every service documents the same four variables. */
+export function readHttpServerLimits(env: Env): HttpServerLimits {
+  return {
+    maxHeaderSize: readInteger(env, 'MAX_HEADER_SIZE', HTTP_SERVER_DEFAULTS.maxHeaderSize, { min: 1024, max: 1024 * 1024 }),
+    headersTimeoutMs: readInteger(env, 'CLIENT_HEADERS_TIMEOUT_MS', HTTP_SERVER_DEFAULTS.headersTimeoutMs, { min: 1 }),
+    requestTimeoutMs: readInteger(env, 'CLIENT_REQUEST_TIMEOUT_MS', HTTP_SERVER_DEFAULTS.requestTimeoutMs, { min: 1 }),
+    keepAliveTimeoutMs: readInteger(env, 'KEEP_ALIVE_TIMEOUT_MS', HTTP_SERVER_DEFAULTS.keepAliveTimeoutMs, { min: 1 }),
+  };
+}

@@ -1,0 +1,4 @@
+// Helpers for the test suites of every package: real servers, captured logs.
+
+export * from './log-capture.js';
+export * from './redis-server.js';

@@ -1,0 +1,30 @@
+// The web replica's errors, each with a stable code, an HTTP status and one plain sentence.
+
+import { VisitCounterError } from '@visit-counter/shared';
+
+export class CounterUnavailableError extends VisitCounterError {
+  constructor(cause?: unknown) {
+    super('WEB_COUNTER_UNAVAILABLE', 503, 'The visit counter is unavailable because Redis cannot be reached; please try again shortly.', { cause });
+  }
+}
+
+export class CounterTimeoutError extends VisitCounterError {
+  constructor(timeoutMs: number) {
+    super('WEB_COUNTER_TIMEOUT', 503, `The visit counter did not answer within ${timeoutMs} ms; the visit was not counted, please try again.`);
+  }
+}
+
+export class NotFoundError extends VisitCounterError {
+  constructor(path: string) {
+    super('WEB_NOT_FOUND', 404, `There is nothing at ${JSON.stringify(path)}; try / or /host or /date.`);
+  }
+}
+
+export class MethodNotAllowedError extends VisitCounterError {
+  readonly allow: string;
+
+  constructor(method: string, path: string, allow: readonly string[]) {
+    super('WEB_METHOD_NOT_ALLOWED', 405, `The method ${method} is not allowed on ${path}; use ${allow.join(' or ')}.`);
+    this.allow = allow.join(', ');
+  }
+}

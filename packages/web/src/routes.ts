@@ -1,0 +1,114 @@
+// The web replica's routes: `/` counts a visit; the rest only read. Unknown paths get 404,
+// known paths with another method 405 with `Allow`. Only GET / ever touches the counter.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Redis } from 'ioredis';
+import {
+  VisitCounterError,
+  negotiateFormat,
+  renderMessage,
+  renderVisit,
+  send,
+  sendError,
+  type Logger,
+  type MessageTemplate,
+} from '@visit-counter/shared';
+import type { Counter } from './counter.js';
+import { CounterUnavailableError, MethodNotAllowedError, NotFoundError } from './errors.js';
+
+export interface RouteContext {
+  counter: Counter;
+  redis: Redis;
+  hostname: string;
+  port: () => number;
+  template: MessageTemplate;
+  readyTimeoutMs: number;
+  logger: Logger;
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
+
+const NO_STORE = { 'cache-control': 'no-store' };
+
+export function createRouter(ctx: RouteContext): Handler {
+  let instanceVisits = 0;
+
+  const visit: Handler = async (req, res) => {
+    const format = negotiateFormat(req.headers.accept);
+    if (req.method === 'HEAD') {
+      // HEAD tells what GET would send but must not count a visit.
+      res.writeHead(200, { ...NO_STORE, 'content-type': renderVisit({ visits: 0, instanceVisits: 0, hostname: '', port: 0 }, format, ctx.template).contentType });
+      res.end();
+      return;
+    }
+    const visits = await ctx.counter.next();
+    instanceVisits += 1;
+    const rendered = renderVisit({ visits, instanceVisits, hostname: ctx.hostname, port: ctx.port() }, format, ctx.template);
+    send(req, res, 200, rendered, NO_STORE);
+  };
+
+  const host: Handler = (req, res) => {
+    send(req, res, 200, renderMessage(ctx.hostname, negotiateFormat(req.headers.accept), {}, 'hostname'), NO_STORE);
+  };
+
+  const date: Handler = (req, res) => {
+    send(req, res, 200, renderMessage(new Date().toISOString(), negotiateFormat(req.headers.accept), {}, 'date'), NO_STORE);
+  };
+
+  const healthz: Handler = (req, res) => {
+    send(req, res, 200, renderMessage('ok', negotiateFormat(req.headers.accept), {}, 'status'), NO_STORE);
+  };
+
+  const readyz: Handler = async (req, res) => {
+    const format = negotiateFormat(req.headers.accept);
+    if (ctx.redis.status !== 'ready') throw new CounterUnavailableError();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        ctx.redis.ping(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new CounterUnavailableError()), ctx.readyTimeoutMs);
+        }),
+      ]);
+    } catch (error) {
+      throw error instanceof VisitCounterError ? error : new CounterUnavailableError(error);
+    } finally {
+      clearTimeout(timer);
+    }
+    send(req, res, 200, renderMessage('ready', format, {}, 'status'), NO_STORE);
+  };
+
+  const routes = new Map<string, Handler>([
+    ['/', visit],
+    ['/host', host],
+    ['/date', date],
+    ['/healthz', healthz],
+    ['/readyz', readyz],
+  ]);
+  const allowed = ['GET', 'HEAD'];
+
+  return async (req, res) => {
+    const path = pathOf(req.url);
+    try {
+      const handler = routes.get(path);
+      if (!handler) throw new NotFoundError(path);
+      if (!allowed.includes(req.method ?? '')) throw new MethodNotAllowedError(req.method ?? '', path, allowed);
+      await handler(req, res);
+    } catch (error) {
+      if (error instanceof VisitCounterError) {
+        if (error.status >= 500) ctx.logger.warn({ code: error.code, err: error.cause ?? error.message }, error.message);
+        const headers = error instanceof MethodNotAllowedError ? { allow: error.allow } : error.status === 503 ? { 'retry-after': '1' } : {};
+        sendError(req, res, error.status, error.code, error.message, headers);
+        return;
+      }
+      ctx.logger.error({ err: error }, 'unexpected error');
+      sendError(req, res, 500, 'WEB_INTERNAL', 'Something went wrong on this replica; the visit was not counted.');
+    }
+  };
+}
+
+function pathOf(url: string | undefined): string {
+  if (!url) return '/';
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}

@@ -1,0 +1,63 @@
+// The web replica assembled: Redis client, counter, routes and HTTP server. Tests build it
+// on port 0 with their own Redis and logger; main.ts builds it from the environment.
+
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { createGracefulClose, createHttpServer, listen, logAccess, type Logger } from '@visit-counter/shared';
+import type { WebConfig } from './config.js';
+import { createCounter } from './counter.js';
+import { createRedisClient } from './redis-client.js';
+import { createRouter } from './routes.js';
+
+export interface WebService {
+  server: Server;
+  /** Starts listening (and connecting to Redis); resolves with the port. */
+  listen(): Promise<number>;
+  /** Stops accepting, finishes requests in flight, quits Redis. Idempotent. */
+  close(): Promise<void>;
+}
+
+export function createWebService(config: WebConfig, logger: Logger): WebService {
+  const redis = createRedisClient(config.redisUrl, config.redisTimeoutMs, logger);
+  const counter = createCounter({ redis, key: config.redisKey, timeoutMs: config.redisTimeoutMs });
+  let server: Server | undefined;
+  const route = createRouter({
+    counter,
+    redis,
+    hostname: config.instanceName,
+    port: () => (server?.address() as AddressInfo | null)?.port ?? config.port,
+    template: config.messageTemplate,
+    readyTimeoutMs: config.redisTimeoutMs,
+    logger,
+  });
+  server = createHttpServer(
+    config.limits,
+    (req, res) => {
+      logAccess(logger, req, res, process.hrtime.bigint());
+      const requestId = req.headers['x-request-id'];
+      if (typeof requestId === 'string') res.setHeader('x-request-id', requestId);
+      void route(req, res);
+    },
+    logger,
+  );
+  const closeServer = createGracefulClose(server, config.shutdownGraceMs);
+  let closing: Promise<void> | undefined;
+
+  return {
+    server,
+    async listen() {
+      // Connect in the background: a replica starts even when Redis is not up yet and answers 503 until it is.
+      redis.connect().catch(() => undefined);
+      const port = await listen(server, config.port, config.host);
+      logger.info({ port, instance: config.instanceName }, 'web replica listening on port %d', port);
+      return port;
+    },
+    close() {
+      closing ??= (async () => {
+        await closeServer();
+        await redis.quit().catch(() => redis.disconnect());
+      })();
+      return closing;
+    },
+  };
+}
