@@ -1,0 +1,104 @@
+// The balancer's own endpoints under /_lb/: never forwarded. `GET /_lb/status` shows the
+// pool; `POST /_lb/backends/{id}/drain|undrain` change it and need the admin token.
+
+import { timingSafeEqual, createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { VisitCounterError, send, sendError, type Logger } from '@visit-counter/shared';
+import type { BackendPool } from './backend-pool.js';
+import {
+  AdminDisabledError,
+  AdminMethodError,
+  AdminNotFoundError,
+  AdminUnauthorizedError,
+  UnknownBackendError,
+} from './errors.js';
+import type { Stats } from './stats.js';
+
+export const ADMIN_PREFIX = '/_lb';
+
+export interface AdminOptions {
+  pool: BackendPool;
+  stats: Stats;
+  adminToken: string | undefined;
+  config: Record<string, unknown>;
+  logger: Logger;
+  /** Extra information for the status page (the worker that answered, for one). */
+  extra?: () => Record<string, unknown>;
+}
+
+export function isAdminPath(url: string | undefined): boolean {
+  return url !== undefined && (url === ADMIN_PREFIX || url.startsWith(ADMIN_PREFIX + '/') || url.startsWith(ADMIN_PREFIX + '?'));
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+function json(req: IncomingMessage, res: ServerResponse, status: number, body: unknown): void {
+  send(req, res, status, { contentType: 'application/json; charset=utf-8', body: JSON.stringify(body, null, 2) + '\n' }, { 'cache-control': 'no-store' });
+}
+
+export function createAdmin({ pool, stats, adminToken, config, logger, extra }: AdminOptions) {
+  const expected = adminToken === undefined ? undefined : digest(adminToken);
+
+  const authorize = (req: IncomingMessage): void => {
+    if (expected === undefined) throw new AdminDisabledError();
+    const header = req.headers.authorization ?? '';
+    const match = /^Bearer\s+(.+)$/i.exec(header);
+    if (!match || !timingSafeEqual(digest(match[1] as string), expected)) throw new AdminUnauthorizedError();
+  };
+
+  const status = (): Record<string, unknown> => {
+    const backends = pool.list();
+    const count = (state: string): number => backends.filter((backend) => backend.state === state).length;
+    return {
+      uptimeSeconds: Math.round((Date.now() - stats.startedAt.getTime()) / 1000),
+      startedAt: stats.startedAt.toISOString(),
+      ...extra?.(),
+      totals: {
+        backends: backends.length,
+        up: count('up'),
+        down: count('down'),
+        draining: count('draining'),
+        unknown: count('unknown'),
+        requests: stats.requests,
+        retries: stats.retries,
+        inFlight: backends.reduce((sum, backend) => sum + backend.inFlight, 0),
+        responses: stats.responses,
+        errors: stats.errors,
+      },
+      backends: backends.map((backend) => backend.snapshot()),
+      config,
+    };
+  };
+
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const path = (req.url ?? '').split('?')[0] as string;
+    try {
+      if (path === `${ADMIN_PREFIX}/status` || path === `${ADMIN_PREFIX}/healthz`) {
+        if (req.method !== 'GET' && req.method !== 'HEAD') throw new AdminMethodError(req.method ?? '', path, 'GET');
+        if (path.endsWith('/healthz')) json(req, res, 200, { status: 'ok' });
+        else json(req, res, 200, status());
+        return;
+      }
+      const action = /^\/_lb\/backends\/([^/]+)\/(drain|undrain)$/.exec(path);
+      if (!action) throw new AdminNotFoundError(path);
+      if (req.method !== 'POST') throw new AdminMethodError(req.method ?? '', path, 'POST');
+      authorize(req);
+      const id = decodeURIComponent(action[1] as string);
+      const backend = pool.get(id);
+      if (!backend) throw new UnknownBackendError(id);
+      backend.setDrained(action[2] === 'drain');
+      logger.info({ backend: id, action: action[2] }, 'backend %s %sed by an operator', id, action[2]);
+      json(req, res, 200, backend.snapshot());
+    } catch (error) {
+      if (!(error instanceof VisitCounterError)) throw error;
+      const headers: Record<string, string> = {};
+      if (error instanceof AdminMethodError) headers['allow'] = error.allow;
+      if (error instanceof AdminUnauthorizedError) headers['www-authenticate'] = 'Bearer realm="visit-counter balancer"';
+      sendError(req, res, error.status, error.code, error.message, headers);
+    }
+  };
+
+  return { handle, status };
+}

@@ -1,0 +1,124 @@
+// The balancer's configuration: read from the environment once, at start-up.
+
+import {
+  ConfigError,
+  readBoolean,
+  readHostPort,
+  readHostPortList,
+  readHttpServerLimits,
+  readInteger,
+  readLogOptions,
+  readOptionalString,
+  readPort,
+  readString,
+  type Env,
+  type HostPort,
+  type HttpServerLimits,
+  type LogFormat,
+  type LogLevel,
+} from '@visit-counter/shared';
+
+export const BALANCER_DEFAULTS = {
+  port: 8080,
+  dnsIntervalMs: 5_000, // 5 seconds between DNS look-ups of BACKENDS_DNS
+  healthPath: '/readyz',
+  healthIntervalMs: 2_000, // 2 seconds between checks of one backend (HAProxy's `inter 2s`)
+  healthTimeoutMs: 1_000, // 1 second for a check to answer
+  healthRise: 2, // consecutive passed checks that bring a down backend up
+  healthFall: 3, // consecutive failed checks that take an up backend down
+  connectionsPerBackend: 128, // most open connections to one backend
+  connectTimeoutMs: 1_000, // 1 second to open a connection to a backend
+  headersTimeoutMs: 30_000, // 30 seconds for a backend to send response headers (504 after)
+  bodyTimeoutMs: 30_000, // 30 seconds of silence while a backend sends the body
+  upstreamKeepAliveMs: 4_000, // 4 seconds an idle backend connection is kept (under the web's 65 s)
+  retryAfterSeconds: 1, // `Retry-After` on 503 when no backend is healthy
+  shutdownGraceMs: 10_000, // 10 seconds for requests in flight after SIGTERM
+  workers: 1, // balancer processes sharing the port
+} as const;
+
+export interface HealthConfig {
+  path: string;
+  intervalMs: number;
+  timeoutMs: number;
+  rise: number;
+  fall: number;
+}
+
+export interface UpstreamConfig {
+  connections: number;
+  connectTimeoutMs: number;
+  headersTimeoutMs: number;
+  bodyTimeoutMs: number;
+  keepAliveMs: number;
+}
+
+export interface BalancerConfig {
+  port: number;
+  host: string | undefined;
+  backends: HostPort[];
+  dns: { name: string; port: number; intervalMs: number; server: string | undefined } | undefined;
+  health: HealthConfig;
+  upstream: UpstreamConfig;
+  trustProxy: boolean;
+  adminToken: string | undefined;
+  retryAfterSeconds: number;
+  shutdownGraceMs: number;
+  workers: number;
+  limits: HttpServerLimits;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+}
+
+export function loadBalancerConfig(env: Env): BalancerConfig {
+  const backends = readHostPortList(env, 'BACKENDS');
+  const dnsTarget = readHostPort(env, 'BACKENDS_DNS');
+  if (backends.length === 0 && dnsTarget === undefined) {
+    throw new ConfigError('BACKENDS', env['BACKENDS'] ?? '', 'at least one host:port (or set BACKENDS_DNS=name:port)');
+  }
+  const healthPath = readString(env, 'HEALTH_PATH', BALANCER_DEFAULTS.healthPath);
+  if (!healthPath.startsWith('/')) throw new ConfigError('HEALTH_PATH', healthPath, 'a path starting with /');
+  const log = readLogOptions(env);
+  const positive = { min: 1 };
+  return {
+    port: readPort(env, 'PORT', BALANCER_DEFAULTS.port),
+    host: readOptionalString(env, 'HOST'),
+    backends,
+    dns:
+      dnsTarget === undefined
+        ? undefined
+        : {
+            name: dnsTarget.host,
+            port: dnsTarget.port,
+            intervalMs: readInteger(env, 'DNS_INTERVAL_MS', BALANCER_DEFAULTS.dnsIntervalMs, positive),
+            server: readOptionalString(env, 'DNS_SERVER'),
+          },
+    health: {
+      path: healthPath,
+      intervalMs: readInteger(env, 'HEALTH_INTERVAL_MS', BALANCER_DEFAULTS.healthIntervalMs, positive),
+      timeoutMs: readInteger(env, 'HEALTH_TIMEOUT_MS', BALANCER_DEFAULTS.healthTimeoutMs, positive),
+      rise: readInteger(env, 'HEALTH_RISE', BALANCER_DEFAULTS.healthRise, { min: 1, max: 100 }),
+      fall: readInteger(env, 'HEALTH_FALL', BALANCER_DEFAULTS.healthFall, { min: 1, max: 100 }),
+    },
+    upstream: {
+      connections: readInteger(env, 'CONNECTIONS_PER_BACKEND', BALANCER_DEFAULTS.connectionsPerBackend, { min: 1, max: 65_536 }),
+      connectTimeoutMs: readInteger(env, 'UPSTREAM_CONNECT_TIMEOUT_MS', BALANCER_DEFAULTS.connectTimeoutMs, positive),
+      headersTimeoutMs: readInteger(env, 'UPSTREAM_HEADERS_TIMEOUT_MS', BALANCER_DEFAULTS.headersTimeoutMs, positive),
+      bodyTimeoutMs: readInteger(env, 'UPSTREAM_BODY_TIMEOUT_MS', BALANCER_DEFAULTS.bodyTimeoutMs, positive),
+      keepAliveMs: readInteger(env, 'UPSTREAM_KEEP_ALIVE_MS', BALANCER_DEFAULTS.upstreamKeepAliveMs, positive),
+    },
+    trustProxy: readBoolean(env, 'TRUST_PROXY', false),
+    adminToken: readOptionalString(env, 'ADMIN_TOKEN'),
+    retryAfterSeconds: readInteger(env, 'RETRY_AFTER_SECONDS', BALANCER_DEFAULTS.retryAfterSeconds, { min: 0 }),
+    shutdownGraceMs: readInteger(env, 'SHUTDOWN_GRACE_MS', BALANCER_DEFAULTS.shutdownGraceMs, { min: 0 }),
+    workers: readInteger(env, 'WORKERS', BALANCER_DEFAULTS.workers, { min: 1, max: 64 }),
+    limits: readHttpServerLimits(env),
+    logLevel: log.level,
+    logFormat: log.format,
+  };
+}
+
+/** What /_lb/status shows of the configuration: everything but secrets. */
+export function publicConfig(config: BalancerConfig): Record<string, unknown> {
+  const { adminToken, ...rest } = config;
+  return { ...rest, adminEnabled: adminToken !== undefined };
+}

@@ -1,0 +1,101 @@
+// Forwarding one request: pick a backend round-robin, stream the request to it with undici,
+// stream the answer back. When the connection could not even be made, the request has not
+// reached the backend and goes to the next one (each backend at most once); anything that
+// may have reached a backend is never sent again, since a visit would count twice.
+
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { sendError, type Logger, type VisitCounterError } from '@visit-counter/shared';
+import type { Backend } from './backend.js';
+import type { BackendPool } from './backend-pool.js';
+import { classifyUpstreamError, NoHealthyBackendError } from './errors.js';
+import { clientAddressOf, downstreamResponseHeaders, requestIdOf, upstreamRequestHeaders } from './forward-headers.js';
+import type { Stats } from './stats.js';
+
+export const BACKEND_HEADER = 'x-backend';
+
+export interface ProxyOptions {
+  pool: BackendPool;
+  stats: Stats;
+  trustProxy: boolean;
+  retryAfterSeconds: number;
+  logger: Logger;
+}
+
+export type ProxyHandler = (req: IncomingMessage, res: ServerResponse, log: Record<string, unknown>) => Promise<void>;
+
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+export function createProxy({ pool, stats, trustProxy, retryAfterSeconds, logger }: ProxyOptions): ProxyHandler {
+  const forwardOnce = (backend: Backend, req: IncomingMessage, res: ServerResponse, headers: Record<string, string | string[]>, body: boolean) =>
+    backend.pool.stream(
+      {
+        path: req.url ?? '/',
+        method: req.method as 'GET',
+        headers,
+        body: body ? req : null,
+      },
+      ({ statusCode, headers: upstream }) => {
+        const out = downstreamResponseHeaders(upstream);
+        out[BACKEND_HEADER] = backend.id;
+        res.writeHead(statusCode, out);
+        return res;
+      },
+    );
+
+  const fail = (req: IncomingMessage, res: ServerResponse, error: VisitCounterError): void => {
+    stats.errors[error.code] = (stats.errors[error.code] ?? 0) + 1;
+    if (res.headersSent) {
+      res.destroy(error);
+      return;
+    }
+    const headers = error.status === 503 ? { 'retry-after': String(retryAfterSeconds) } : {};
+    sendError(req, res, error.status, error.code, error.message, headers);
+  };
+
+  return async (req, res, log) => {
+    const requestId = requestIdOf(req, randomUUID);
+    log['requestId'] = requestId;
+    res.setHeader('x-request-id', requestId);
+    const headers = upstreamRequestHeaders(req, { clientAddress: clientAddressOf(req), proto: 'http', trustProxy, requestId });
+    const body = hasBody(req);
+    const tried = new Set<Backend>();
+    for (;;) {
+      const backend = pool.pick(tried);
+      if (!backend) {
+        fail(req, res, new NoHealthyBackendError());
+        return;
+      }
+      tried.add(backend);
+      log['backend'] = backend.id;
+      backend.inFlight += 1;
+      backend.requests += 1;
+      try {
+        await forwardOnce(backend, req, res, headers, body);
+        return;
+      } catch (error) {
+        const failure = classifyUpstreamError(backend.id, error);
+        if (failure.notSent) {
+          if (backend.recordConnectFailure()) {
+            logger.warn({ backend: backend.id, code: failure.error.code }, 'backend %s is down: connection failed', backend.id);
+          }
+        } else {
+          backend.failures += 1;
+        }
+        if (failure.notSent && !body && !res.headersSent) {
+          stats.retries += 1;
+          continue;
+        }
+        log['upstreamError'] = failure.error.code;
+        fail(req, res, failure.error);
+        return;
+      } finally {
+        backend.inFlight -= 1;
+        pool.releaseIfIdle(backend);
+      }
+    }
+  };
+}

@@ -1,0 +1,96 @@
+// WebSocket (and any other HTTP/1.1 Upgrade) pass-through: the handshake goes to the next
+// healthy backend over a fresh connection, then bytes flow both ways untouched.
+
+import type { IncomingMessage } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '@visit-counter/shared';
+import type { BackendPool } from './backend-pool.js';
+import type { Backend } from './backend.js';
+import { classifyUpstreamError, NoHealthyBackendError } from './errors.js';
+import { clientAddressOf, requestIdOf, upstreamRequestHeaders } from './forward-headers.js';
+
+export interface UpgradeOptions {
+  pool: BackendPool;
+  trustProxy: boolean;
+  connectTimeoutMs: number;
+  logger: Logger;
+}
+
+function refuse(socket: Socket, status: number, reason: string, sentence: string): void {
+  const body = sentence + '\n';
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}
+
+function open(backend: Backend, timeoutMs: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: backend.address.host, port: backend.address.port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(Object.assign(new Error('connect timeout'), { code: 'UND_ERR_CONNECT_TIMEOUT' }));
+    }, timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.removeListener('error', reject);
+      resolve(socket);
+    });
+    socket.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
+}
+
+export function createUpgradeHandler({ pool, trustProxy, connectTimeoutMs, logger }: UpgradeOptions) {
+  return async (req: IncomingMessage, client: Socket, head: Buffer): Promise<void> => {
+    client.on('error', () => client.destroy());
+    const requestId = requestIdOf(req, randomUUID);
+    const headers = upstreamRequestHeaders(req, { clientAddress: clientAddressOf(req), proto: 'http', trustProxy, requestId }, true);
+    const tried = new Set<Backend>();
+    for (;;) {
+      const backend = pool.pick(tried);
+      if (!backend) {
+        const error = new NoHealthyBackendError();
+        refuse(client, 503, 'Service Unavailable', error.message);
+        return;
+      }
+      tried.add(backend);
+      let upstream: Socket;
+      try {
+        upstream = await open(backend, connectTimeoutMs);
+      } catch (error) {
+        const failure = classifyUpstreamError(backend.id, error);
+        if (failure.notSent) {
+          backend.recordConnectFailure();
+          continue;
+        }
+        refuse(client, 502, 'Bad Gateway', failure.error.message);
+        return;
+      }
+      backend.requests += 1;
+      backend.inFlight += 1;
+      logger.info({ backend: backend.id, path: req.url, requestId }, 'upgrade to %s via %s', req.headers.upgrade, backend.id);
+      let head0 = `${req.method} ${req.url} HTTP/1.1\r\n`;
+      for (const [name, value] of Object.entries(headers)) {
+        for (const item of Array.isArray(value) ? value : [value]) head0 += `${name}: ${item}\r\n`;
+      }
+      upstream.write(head0 + '\r\n');
+      if (head.length > 0) upstream.write(head);
+      let released = false;
+      const release = (): void => {
+        if (released) return;
+        released = true;
+        backend.inFlight -= 1;
+        pool.releaseIfIdle(backend);
+        client.destroy();
+        upstream.destroy();
+      };
+      upstream.on('error', release);
+      upstream.on('close', release);
+      client.on('close', release);
+      upstream.pipe(client);
+      client.pipe(upstream);
+      return;
+    }
+  };
+}
