@@ -12,7 +12,9 @@ import {
   AdminUnauthorizedError,
   UnknownBackendError,
 } from './errors.js';
+import type { ClusterLink } from './cluster.js';
 import type { Stats } from './stats.js';
+import { mergeStatuses } from './status-merge.js';
 
 export const ADMIN_PREFIX = '/_lb';
 
@@ -24,6 +26,8 @@ export interface AdminOptions {
   logger: Logger;
   /** Extra information for the status page (the worker that answered, for one). */
   extra?: () => Record<string, unknown>;
+  /** With several worker processes: gathers every worker's view and spreads drains. */
+  cluster?: ClusterLink;
 }
 
 export function isAdminPath(url: string | undefined): boolean {
@@ -38,7 +42,7 @@ function json(req: IncomingMessage, res: ServerResponse, status: number, body: u
   send(req, res, status, { contentType: 'application/json; charset=utf-8', body: JSON.stringify(body, null, 2) + '\n' }, { 'cache-control': 'no-store' });
 }
 
-export function createAdmin({ pool, stats, adminToken, config, logger, extra }: AdminOptions) {
+export function createAdmin({ pool, stats, adminToken, config, logger, extra, cluster }: AdminOptions) {
   const expected = adminToken === undefined ? undefined : digest(adminToken);
 
   const authorize = (req: IncomingMessage): void => {
@@ -78,6 +82,7 @@ export function createAdmin({ pool, stats, adminToken, config, logger, extra }: 
       if (path === `${ADMIN_PREFIX}/status` || path === `${ADMIN_PREFIX}/healthz`) {
         if (req.method !== 'GET' && req.method !== 'HEAD') throw new AdminMethodError(req.method ?? '', path, 'GET');
         if (path.endsWith('/healthz')) json(req, res, 200, { status: 'ok' });
+        else if (cluster) void cluster.gather().then((statuses) => json(req, res, 200, mergeStatuses(statuses)));
         else json(req, res, 200, status());
         return;
       }
@@ -89,6 +94,7 @@ export function createAdmin({ pool, stats, adminToken, config, logger, extra }: 
       const backend = pool.get(id);
       if (!backend) throw new UnknownBackendError(id);
       backend.setDrained(action[2] === 'drain');
+      cluster?.broadcast(id, action[2] === 'drain');
       logger.info({ backend: id, action: action[2] }, 'backend %s %sed by an operator', id, action[2]);
       json(req, res, 200, backend.snapshot());
     } catch (error) {

@@ -6,6 +6,7 @@
 import type { Server } from 'node:http';
 import { createGracefulClose, createHttpServer, listen, logAccess, type Logger } from '@visit-counter/shared';
 import { createAdmin, isAdminPath } from './admin.js';
+import type { ClusterLink } from './cluster.js';
 import { BackendPool } from './backend-pool.js';
 import { publicConfig, type BalancerConfig } from './config.js';
 import { createDnsDiscovery, dnsServerResolve, systemResolve, type DnsDiscovery, type ResolveAddresses } from './discovery.js';
@@ -20,6 +21,8 @@ export interface BalancerDeps {
   resolve?: ResolveAddresses;
   /** Extra fields for /_lb/status. */
   statusExtra?: () => Record<string, unknown>;
+  /** Set in a worker process of a WORKERS > 1 balancer. */
+  cluster?: ClusterLink;
 }
 
 export interface Balancer {
@@ -57,6 +60,7 @@ export function createBalancer(config: BalancerConfig, deps: BalancerDeps): Bala
     config: publicConfig(config),
     logger,
     ...(deps.statusExtra ? { extra: deps.statusExtra } : {}),
+    ...(deps.cluster ? { cluster: deps.cluster } : {}),
   });
   const proxy = createProxy({ pool, stats, trustProxy: config.trustProxy, retryAfterSeconds: config.retryAfterSeconds, logger });
 

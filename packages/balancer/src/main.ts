@@ -1,8 +1,10 @@
 // Entry point of the balancer: the only place that reads the environment, listens and
-// traps signals.
+// traps signals. With WORKERS > 1 the first process forks that many workers sharing the port.
 
+import cluster from 'node:cluster';
 import { ConfigError, createLogger } from '@visit-counter/shared';
-import { createBalancer } from './balancer.js';
+import { createBalancer, type Balancer } from './balancer.js';
+import { connectWorker, runPrimary } from './cluster.js';
 import { loadBalancerConfig, type BalancerConfig } from './config.js';
 
 let config: BalancerConfig;
@@ -17,27 +19,40 @@ try {
 }
 
 const logger = createLogger({ name: 'balancer', level: config.logLevel, format: config.logFormat });
-const balancer = createBalancer(config, { logger });
 
-try {
-  await balancer.listen();
-} catch (error) {
-  logger.fatal({ err: error }, 'balancer could not listen on port %d', config.port);
-  process.exit(1);
+if (config.workers > 1 && cluster.isPrimary) {
+  runPrimary(config.workers, logger);
+} else {
+  let balancer: Balancer | undefined;
+  const link = cluster.isWorker
+    ? connectWorker({
+        status: () => ({ ...balancer?.status(), worker: cluster.worker?.id, pid: process.pid }),
+        setDrained: (id, drained) => balancer?.pool.get(id)?.setDrained(drained),
+      })
+    : undefined;
+  balancer = createBalancer(config, { logger, ...(link ? { cluster: link } : {}) });
+  const running = balancer;
+
+  try {
+    await running.listen();
+  } catch (error) {
+    logger.fatal({ err: error }, 'balancer could not listen on port %d', config.port);
+    process.exit(1);
+  }
+
+  const shutdown = (signal: string): void => {
+    logger.info({ signal }, 'shutting down: finishing requests in flight');
+    running.close().then(
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'error while shutting down');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
 }
-
-const shutdown = (signal: string): void => {
-  logger.info({ signal }, 'shutting down: finishing requests in flight');
-  balancer.close().then(
-    () => {
-      logger.info('stopped');
-      process.exit(0);
-    },
-    (error: unknown) => {
-      logger.error({ err: error }, 'error while shutting down');
-      process.exit(1);
-    },
-  );
-};
-process.once('SIGTERM', () => shutdown('SIGTERM'));
-process.once('SIGINT', () => shutdown('SIGINT'));

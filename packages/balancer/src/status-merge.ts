@@ -1,0 +1,64 @@
+// With several worker processes, each has its own pool, checks and figures. The status page
+// shows the whole picture: figures added up, each backend once, its state as most workers see it.
+
+type Status = Record<string, unknown>;
+type BackendView = Record<string, unknown> & { id: string };
+
+function sumRecords(records: Array<Record<string, number> | undefined>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const record of records) {
+    for (const [key, value] of Object.entries(record ?? {})) out[key] = (out[key] ?? 0) + value;
+  }
+  return out;
+}
+
+function mostCommon(values: string[]): string {
+  const counts = new Map<string, number>();
+  for (const value of values) counts.set(value, (counts.get(value) ?? 0) + 1);
+  return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0] ?? 'unknown';
+}
+
+export function mergeStatuses(statuses: readonly Status[]): Status {
+  const first = statuses[0] ?? {};
+  const byId = new Map<string, BackendView[]>();
+  for (const status of statuses) {
+    for (const backend of (status['backends'] as BackendView[] | undefined) ?? []) {
+      const list = byId.get(backend.id) ?? [];
+      list.push({ ...backend, worker: status['worker'] });
+      byId.set(backend.id, list);
+    }
+  }
+  const backends = [...byId.values()].map((views) => {
+    const base = views[0] as BackendView;
+    const sum = (key: string): number => views.reduce((total, view) => total + Number(view[key] ?? 0), 0);
+    return {
+      ...base,
+      state: mostCommon(views.map((view) => String(view['state']))),
+      health: mostCommon(views.map((view) => String(view['health']))),
+      requests: sum('requests'),
+      failures: sum('failures'),
+      inFlight: sum('inFlight'),
+      perWorker: views.map((view) => ({ worker: view['worker'], state: view['state'], requests: view['requests'] })),
+    };
+  });
+  const totals = statuses.map((status) => (status['totals'] ?? {}) as Record<string, unknown>);
+  const add = (key: string): number => totals.reduce((total, t) => total + Number(t[key] ?? 0), 0);
+  const count = (state: string): number => backends.filter((backend) => backend.state === state).length;
+  return {
+    ...first,
+    workers: statuses.length,
+    totals: {
+      backends: backends.length,
+      up: count('up'),
+      down: count('down'),
+      draining: count('draining'),
+      unknown: count('unknown'),
+      requests: add('requests'),
+      retries: add('retries'),
+      inFlight: add('inFlight'),
+      responses: sumRecords(totals.map((t) => t['responses'] as Record<string, number>)),
+      errors: sumRecords(totals.map((t) => t['errors'] as Record<string, number>)),
+    },
+    backends,
+  };
+}
