@@ -34,6 +34,15 @@ export function isAdminPath(url: string | undefined): boolean {
   return url !== undefined && (url === ADMIN_PREFIX || url.startsWith(ADMIN_PREFIX + '/') || url.startsWith(ADMIN_PREFIX + '?'));
 }
 
+/** A backend id from the path; a malformed escape names no backend (and must not throw out of the handler). */
+function decodeId(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new UnknownBackendError(segment);
+  }
+}
+
 function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
 }
@@ -90,7 +99,7 @@ export function createAdmin({ pool, stats, adminToken, config, logger, extra, cl
       if (!action) throw new AdminNotFoundError(path);
       if (req.method !== 'POST') throw new AdminMethodError(req.method ?? '', path, 'POST');
       authorize(req);
-      const id = decodeURIComponent(action[1] as string);
+      const id = decodeId(action[1] as string);
       const backend = pool.get(id);
       if (!backend) throw new UnknownBackendError(id);
       backend.setDrained(action[2] === 'drain');

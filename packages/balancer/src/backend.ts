@@ -14,6 +14,8 @@ export interface CheckResult {
   latencyMs: number;
   status?: number;
   error?: string;
+  /** The backend answered that it is shutting down. */
+  draining?: boolean;
 }
 
 export function backendId({ host, port }: HostPort): string {
@@ -65,6 +67,7 @@ export class Backend {
   /** Applies one active check with rise/fall thresholds; returns true when the health changed. */
   recordCheck(result: CheckResult, rise: number, fall: number): boolean {
     this.lastCheck = result;
+    if (result.draining) return this.recordDraining();
     if (result.ok) {
       this.fails = 0;
       this.passes += 1;
@@ -81,6 +84,12 @@ export class Backend {
   /** A connection to the backend failed: it is down now, and must pass `rise` checks to return. */
   recordConnectFailure(): boolean {
     this.failures += 1;
+    this.passes = 0;
+    return this.setHealth('down');
+  }
+
+  /** The backend said it is shutting down: out of rotation now, back after `rise` passed checks. */
+  recordDraining(): boolean {
     this.passes = 0;
     return this.setHealth('down');
   }

@@ -82,8 +82,14 @@ export function createBalancer(config: BalancerConfig, deps: BalancerDeps): Bala
     },
     logger,
   );
-  const upgrade = createUpgradeHandler({ pool, trustProxy: config.trustProxy, connectTimeoutMs: config.upstream.connectTimeoutMs, logger });
-  server.on('upgrade', (req, socket, head) => void upgrade(req, socket as import('node:net').Socket, head));
+  const upgrade = createUpgradeHandler({
+    pool,
+    trustProxy: config.trustProxy,
+    connectTimeoutMs: config.upstream.connectTimeoutMs,
+    retryAfterSeconds: config.retryAfterSeconds,
+    logger,
+  });
+  server.on('upgrade', (req, socket, head) => void upgrade.handle(req, socket as import('node:net').Socket, head));
   const closeServer = createGracefulClose(server, config.shutdownGraceMs);
   let closing: Promise<void> | undefined;
 
@@ -102,7 +108,12 @@ export function createBalancer(config: BalancerConfig, deps: BalancerDeps): Bala
     close() {
       closing ??= (async () => {
         discovery?.close();
+        // Upgraded connections keep the server from closing, yet are no longer its to cut:
+        // they get the same grace period as requests in flight.
+        const cutTunnels = setTimeout(() => upgrade.closeAll(), config.shutdownGraceMs);
+        cutTunnels.unref();
         await closeServer();
+        clearTimeout(cutTunnels);
         await health.close();
         await pool.close();
       })();

@@ -3,7 +3,7 @@
 // A backend that joins the pool is checked at once. Checks only change the pool.
 
 import { Agent, request } from 'undici';
-import type { Logger } from '@visit-counter/shared';
+import { DRAINING_HEADER, type Logger } from '@visit-counter/shared';
 import type { Backend, CheckResult } from './backend.js';
 import type { BackendPool } from './backend-pool.js';
 import type { HealthConfig } from './config.js';
@@ -33,8 +33,9 @@ export function createHealthChecker(pool: BackendPool, health: HealthConfig, log
         bodyTimeout: health.timeoutMs,
       });
       await response.body.dump();
-      const ok = response.statusCode >= 200 && response.statusCode < 400;
-      return { ok, at, latencyMs: latency(), status: response.statusCode };
+      const draining = response.headers[DRAINING_HEADER] !== undefined;
+      const ok = !draining && response.statusCode >= 200 && response.statusCode < 400;
+      return { ok, at, latencyMs: latency(), status: response.statusCode, ...(draining ? { draining, error: 'shutting down' } : {}) };
     } catch (error) {
       const name = (error as Error).name === 'TimeoutError' ? `timed out after ${health.timeoutMs} ms` : ((error as { code?: string }).code ?? (error as Error).message);
       return { ok: false, at, latencyMs: latency(), error: name };

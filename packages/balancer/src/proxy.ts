@@ -1,15 +1,17 @@
 // Forwarding one request: pick a backend round-robin, stream the request to it with undici,
-// stream the answer back. When the connection could not even be made, the request has not
-// reached the backend and goes to the next one (each backend at most once); anything that
-// may have reached a backend is never sent again, since a visit would count twice.
+// stream the answer back. When the connection could not even be made, the request (body
+// included: it is read only once a connection is up) has not reached the backend and goes to
+// the next one (each backend at most once); anything that may have reached a backend is never
+// sent again, since a visit would count twice.
 
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { sendError, type Logger, type VisitCounterError } from '@visit-counter/shared';
+import { DRAINING_HEADER, sendError, type Logger, type VisitCounterError } from '@visit-counter/shared';
 import type { Backend } from './backend.js';
 import type { BackendPool } from './backend-pool.js';
 import { classifyUpstreamError, NoHealthyBackendError } from './errors.js';
 import { clientAddressOf, downstreamResponseHeaders, requestIdOf, upstreamRequestHeaders } from './forward-headers.js';
+import { bodyAttempt, type BodyAttempt } from './request-body.js';
 import type { Stats } from './stats.js';
 
 export const BACKEND_HEADER = 'x-backend';
@@ -30,16 +32,20 @@ function hasBody(req: IncomingMessage): boolean {
 }
 
 export function createProxy({ pool, stats, trustProxy, retryAfterSeconds, logger }: ProxyOptions): ProxyHandler {
-  const forwardOnce = (backend: Backend, req: IncomingMessage, res: ServerResponse, headers: Record<string, string | string[]>, body: boolean) =>
+  const forwardOnce = (backend: Backend, req: IncomingMessage, res: ServerResponse, headers: Record<string, string | string[]>, body: BodyAttempt | undefined) =>
     backend.pool.stream(
       {
         path: req.url ?? '/',
         method: req.method as 'GET',
         headers,
-        body: body ? req : null,
+        body: body ? body.stream : null,
       },
       ({ statusCode, headers: upstream }) => {
+        if (upstream[DRAINING_HEADER] !== undefined && backend.recordDraining()) {
+          logger.info({ backend: backend.id }, 'backend %s is down: it is shutting down', backend.id);
+        }
         const out = downstreamResponseHeaders(upstream);
+        delete out[DRAINING_HEADER];
         out[BACKEND_HEADER] = backend.id;
         res.writeHead(statusCode, out);
         return res;
@@ -69,12 +75,15 @@ export function createProxy({ pool, stats, trustProxy, retryAfterSeconds, logger
         fail(req, res, new NoHealthyBackendError());
         return;
       }
+      // A retry is counted when another backend really takes the request, not when one refused.
+      if (tried.size > 0) stats.retries += 1;
       tried.add(backend);
       log['backend'] = backend.id;
       backend.inFlight += 1;
       backend.requests += 1;
+      const attempt = body ? bodyAttempt(req) : undefined;
       try {
-        await forwardOnce(backend, req, res, headers, body);
+        await forwardOnce(backend, req, res, headers, attempt);
         return;
       } catch (error) {
         const failure = classifyUpstreamError(backend.id, error);
@@ -85,10 +94,7 @@ export function createProxy({ pool, stats, trustProxy, retryAfterSeconds, logger
         } else {
           backend.failures += 1;
         }
-        if (failure.notSent && !body && !res.headersSent) {
-          stats.retries += 1;
-          continue;
-        }
+        if (failure.notSent && !attempt?.started && !res.headersSent) continue;
         log['upstreamError'] = failure.error.code;
         fail(req, res, failure.error);
         return;

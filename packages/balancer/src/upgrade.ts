@@ -14,12 +14,13 @@ export interface UpgradeOptions {
   pool: BackendPool;
   trustProxy: boolean;
   connectTimeoutMs: number;
+  retryAfterSeconds: number;
   logger: Logger;
 }
 
-function refuse(socket: Socket, status: number, reason: string, sentence: string): void {
+function refuse(socket: Socket, status: number, reason: string, sentence: string, extra = ''): void {
   const body = sentence + '\n';
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${extra}connection: close\r\n\r\n${body}`);
 }
 
 function open(backend: Backend, timeoutMs: number): Promise<Socket> {
@@ -41,8 +42,15 @@ function open(backend: Backend, timeoutMs: number): Promise<Socket> {
   });
 }
 
-export function createUpgradeHandler({ pool, trustProxy, connectTimeoutMs, logger }: UpgradeOptions) {
-  return async (req: IncomingMessage, client: Socket, head: Buffer): Promise<void> => {
+export interface UpgradeHandler {
+  handle(req: IncomingMessage, client: Socket, head: Buffer): Promise<void>;
+  /** Cuts every open tunnel: they are no longer the HTTP server's to close, yet keep it open. */
+  closeAll(): void;
+}
+
+export function createUpgradeHandler({ pool, trustProxy, connectTimeoutMs, retryAfterSeconds, logger }: UpgradeOptions): UpgradeHandler {
+  const tunnels = new Set<Socket>();
+  const handle = async (req: IncomingMessage, client: Socket, head: Buffer): Promise<void> => {
     client.on('error', () => client.destroy());
     const requestId = requestIdOf(req, randomUUID);
     const headers = upstreamRequestHeaders(req, { clientAddress: clientAddressOf(req), proto: 'http', trustProxy, requestId }, true);
@@ -51,7 +59,7 @@ export function createUpgradeHandler({ pool, trustProxy, connectTimeoutMs, logge
       const backend = pool.pick(tried);
       if (!backend) {
         const error = new NoHealthyBackendError();
-        refuse(client, 503, 'Service Unavailable', error.message);
+        refuse(client, 503, 'Service Unavailable', error.message, `retry-after: ${retryAfterSeconds}\r\n`);
         return;
       }
       tried.add(backend);
@@ -77,9 +85,11 @@ export function createUpgradeHandler({ pool, trustProxy, connectTimeoutMs, logge
       upstream.write(head0 + '\r\n');
       if (head.length > 0) upstream.write(head);
       let released = false;
+      tunnels.add(client);
       const release = (): void => {
         if (released) return;
         released = true;
+        tunnels.delete(client);
         backend.inFlight -= 1;
         pool.releaseIfIdle(backend);
         client.destroy();
@@ -92,5 +102,11 @@ export function createUpgradeHandler({ pool, trustProxy, connectTimeoutMs, logge
       client.pipe(upstream);
       return;
     }
+  };
+  return {
+    handle,
+    closeAll() {
+      for (const client of tunnels) client.destroy();
+    },
   };
 }

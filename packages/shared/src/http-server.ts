@@ -35,8 +35,22 @@ function clientErrorResponse(error: NodeJS.ErrnoException): readonly [number, st
   return CLIENT_ERRORS[error.code ?? ''] ?? [400, 'The request is malformed.'];
 }
 
+/** How often Node checks for clients over their header or request time limit, in ms. */
+export function connectionsCheckingIntervalFor(limits: HttpServerLimits): number {
+  return Math.max(10, Math.min(1_000, Math.floor(Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 4)));
+}
+
 export function createHttpServer(limits: HttpServerLimits, handler: RequestListener, logger: Logger): Server {
-  const server = createServer({ maxHeaderSize: limits.maxHeaderSize, requestTimeout: limits.requestTimeoutMs }, handler);
+  const server = createServer(
+    {
+      maxHeaderSize: limits.maxHeaderSize,
+      requestTimeout: limits.requestTimeoutMs,
+      // Node enforces both timeouts only when it sweeps its connections (every 30 s by default),
+      // so a 10 s limit could take 40 s: sweep at a fraction of the shorter limit, at most every second.
+      connectionsCheckingInterval: connectionsCheckingIntervalFor(limits),
+    },
+    handler,
+  );
   server.headersTimeout = limits.headersTimeoutMs;
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
@@ -74,12 +88,32 @@ export function listen(server: Server, port: number, host?: string): Promise<num
  */
 export function createGracefulClose(server: Server, graceMs: number): () => Promise<void> {
   let closing: Promise<void> | undefined;
+  // Once closing, every response still to finish ends its connection: otherwise a keep-alive
+  // client keeps the server open until the grace period and may even send it new requests.
+  const inFlight = new Set<ServerResponse>();
+  const endConnectionAfter = (res: ServerResponse): void => {
+    if (!res.headersSent) {
+      res.setHeader('connection', 'close');
+      return;
+    }
+    const socket = res.socket;
+    res.once('finish', () => socket?.end());
+  };
+  server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+    if (closing) {
+      endConnectionAfter(res);
+      return;
+    }
+    inFlight.add(res);
+    res.once('close', () => inFlight.delete(res));
+  });
   return () => {
     closing ??= new Promise<void>((resolve) => {
       if (!server.listening) {
         resolve();
         return;
       }
+      inFlight.forEach(endConnectionAfter);
       const timer = setTimeout(() => server.closeAllConnections(), graceMs);
       timer.unref();
       server.close(() => {

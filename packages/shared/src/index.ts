@@ -6,4 +6,5 @@ export * from './format.js';
 export * from './http-server.js';
 export * from './logger.js';
 export * from './negotiate.js';
+export * from './protocol.js';
 export * from './respond.js';

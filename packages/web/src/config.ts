@@ -25,6 +25,7 @@ export const WEB_DEFAULTS = {
   redisKey: 'visits',
   redisTimeoutMs: 250, // 250 ms: a visit fails fast with 503 when Redis does not answer
   shutdownGraceMs: 10_000, // 10 seconds for requests in flight after SIGTERM
+  shutdownDrainMs: 0, // after SIGTERM, serve on (flagged as draining) this long before closing
   messageTemplate: DEFAULT_MESSAGE_TEMPLATE,
 } as const;
 
@@ -38,6 +39,7 @@ export interface WebConfig {
   messageTemplate: MessageTemplate;
   messageTemplateSource: string;
   shutdownGraceMs: number;
+  shutdownDrainMs: number;
   limits: HttpServerLimits;
   logLevel: LogLevel;
   logFormat: LogFormat;
@@ -63,6 +65,7 @@ export function loadWebConfig(env: Env, hostname: string): WebConfig {
     messageTemplate,
     messageTemplateSource,
     shutdownGraceMs: readInteger(env, 'SHUTDOWN_GRACE_MS', WEB_DEFAULTS.shutdownGraceMs, { min: 0 }),
+    shutdownDrainMs: readInteger(env, 'SHUTDOWN_DRAIN_MS', WEB_DEFAULTS.shutdownDrainMs, { min: 0, max: 600_000 }),
     limits: readHttpServerLimits(env),
     logLevel: log.level,
     logFormat: log.format,

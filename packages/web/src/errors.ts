@@ -28,3 +28,9 @@ export class MethodNotAllowedError extends VisitCounterError {
     this.allow = allow.join(', ');
   }
 }
+
+export class ShuttingDownError extends VisitCounterError {
+  constructor() {
+    super('WEB_SHUTTING_DOWN', 503, 'This replica is shutting down; other replicas take new requests.');
+  }
+}

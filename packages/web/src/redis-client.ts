@@ -23,6 +23,9 @@ export function createRedisClient(url: string, timeoutMs: number, logger: Logger
   };
   redis.on('ready', () => report('ready'));
   redis.on('error', (error: Error) => report('unreachable', error));
+  // A lost connection that comes back on the first retry raises no 'error': without this the
+  // drop (and the following 'ready') would never be logged.
+  redis.on('reconnecting', () => report('unreachable'));
   redis.on('end', () => report('closed'));
   return redis;
 }

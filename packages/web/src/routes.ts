@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Redis } from 'ioredis';
 import {
+  DRAINING_HEADER,
   VisitCounterError,
   negotiateFormat,
   renderMessage,
@@ -14,7 +15,7 @@ import {
   type MessageTemplate,
 } from '@visit-counter/shared';
 import type { Counter } from './counter.js';
-import { CounterUnavailableError, MethodNotAllowedError, NotFoundError } from './errors.js';
+import { CounterUnavailableError, MethodNotAllowedError, NotFoundError, ShuttingDownError } from './errors.js';
 
 export interface RouteContext {
   counter: Counter;
@@ -23,6 +24,8 @@ export interface RouteContext {
   port: () => number;
   template: MessageTemplate;
   readyTimeoutMs: number;
+  /** True once shutdown began: responses say so, and readiness fails. */
+  draining: () => boolean;
   logger: Logger;
 }
 
@@ -61,6 +64,7 @@ export function createRouter(ctx: RouteContext): Handler {
 
   const readyz: Handler = async (req, res) => {
     const format = negotiateFormat(req.headers.accept);
+    if (ctx.draining()) throw new ShuttingDownError();
     if (ctx.redis.status !== 'ready') throw new CounterUnavailableError();
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -89,6 +93,7 @@ export function createRouter(ctx: RouteContext): Handler {
 
   return async (req, res) => {
     const path = pathOf(req.url);
+    if (ctx.draining()) res.setHeader(DRAINING_HEADER, '1');
     try {
       const handler = routes.get(path);
       if (!handler) throw new NotFoundError(path);

@@ -21,6 +21,7 @@ export function createWebService(config: WebConfig, logger: Logger): WebService 
   const redis = createRedisClient(config.redisUrl, config.redisTimeoutMs, logger);
   const counter = createCounter({ redis, key: config.redisKey, timeoutMs: config.redisTimeoutMs });
   let server: Server | undefined;
+  let draining = false;
   const route = createRouter({
     counter,
     redis,
@@ -28,6 +29,7 @@ export function createWebService(config: WebConfig, logger: Logger): WebService 
     port: () => (server?.address() as AddressInfo | null)?.port ?? config.port,
     template: config.messageTemplate,
     readyTimeoutMs: config.redisTimeoutMs,
+    draining: () => draining,
     logger,
   });
   server = createHttpServer(
@@ -54,8 +56,21 @@ export function createWebService(config: WebConfig, logger: Logger): WebService 
     },
     close() {
       closing ??= (async () => {
+        // Serve on, flagged as draining, so a balancer takes this replica out of rotation
+        // before any connection closes (SHUTDOWN_DRAIN_MS; 0 closes at once).
+        draining = true;
+        if (config.shutdownDrainMs > 0 && server?.listening) {
+          await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainMs));
+        }
         await closeServer();
-        await redis.quit().catch(() => redis.disconnect());
+        // A frozen Redis never answers QUIT: wait for it no longer than for a visit, then drop it.
+        let timer: NodeJS.Timeout | undefined;
+        const quitTimedOut = new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(false), config.redisTimeoutMs);
+        });
+        const quit = await Promise.race([redis.quit().then(() => true, () => false), quitTimedOut]);
+        clearTimeout(timer);
+        if (!quit) redis.disconnect();
       })();
       return closing;
     },

@@ -1,0 +1,108 @@
+// The benchmark's options, read from the environment once and checked, with the defaults in
+// one place. BENCH_QUICK=1 shrinks every duration for a smoke run of about a minute.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Runtime } from './topology.js';
+
+export const BENCH_DEFAULTS = {
+  durationS: 5, // seconds per measured run
+  rounds: 3, // interleaved rounds per system
+  connections: 50, // client connections for the comparison runs
+  threads: 1, // wrk threads for the comparison runs (one leaves the other core to the system under test)
+  warmupS: 2, // seconds of unrecorded load per system before the rounds
+  seedConnections: 1000, // the seed's `wrk -t4 -c1000`
+  seedThreads: 4,
+  seedS: 8, // seconds of the 1000-connection run (the seed's own is 20)
+  sustainS: 24, // seconds of the sustained 1000-connection run (three parts, memory read after each)
+  distinctRequests: 2000, // visits of the "no count shown twice" check
+  distinctConcurrency: 50,
+} as const;
+
+export const QUICK = { durationS: 2, rounds: 1, warmupS: 1, seedS: 3, sustainS: 6, distinctRequests: 500 } as const;
+
+export const SCENARIOS = ['balancer-bound', 'end-to-end', 'seed'] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
+export interface BenchOptions {
+  quick: boolean;
+  durationS: number;
+  rounds: number;
+  connections: number;
+  threads: number;
+  warmupS: number;
+  seedConnections: number;
+  seedThreads: number;
+  seedS: number;
+  sustainS: number;
+  distinctRequests: number;
+  distinctConcurrency: number;
+  runtime: Runtime;
+  /** Workers of the extra "our balancer, WORKERS=n" row; 0 when there is none. */
+  workers: number;
+  generator: 'wrk' | 'node' | 'auto';
+  scenarios: Scenario[];
+}
+
+function positive(env: NodeJS.ProcessEnv, name: string, fallback: number, allowZero = false): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    throw new Error(`${name}=${JSON.stringify(raw)}: expected a ${allowZero ? 'non-negative' : 'positive'} number`);
+  }
+  return value;
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, allowZero = false): number {
+  const value = positive(env, name, fallback, allowZero);
+  if (!Number.isInteger(value)) throw new Error(`${name}=${JSON.stringify(env[name])}: expected a whole number`);
+  return value;
+}
+
+function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) throw new Error(`${name}=${JSON.stringify(raw)}: expected one of ${allowed.join(', ')}`);
+  return raw as T;
+}
+
+/** Does the balancer's main.ts act on WORKERS yet (cluster mode)? Read from the source, not guessed. */
+export function balancerHasWorkers(root: string): boolean {
+  try {
+    const main = readFileSync(join(root, 'packages', 'balancer', 'src', 'main.ts'), 'utf8');
+    return /node:cluster|\bcluster\b/.test(main) && /workers/i.test(main);
+  } catch {
+    return false;
+  }
+}
+
+export function readBenchOptions(env: NodeJS.ProcessEnv, root: string): BenchOptions {
+  const quick = env['BENCH_QUICK'] === '1' || env['BENCH_QUICK'] === 'true';
+  const base = quick ? { ...BENCH_DEFAULTS, ...QUICK } : BENCH_DEFAULTS;
+  const scenarios = (env['BENCH_SCENARIOS'] ?? SCENARIOS.join(','))
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  for (const name of scenarios) {
+    if (!(SCENARIOS as readonly string[]).includes(name)) throw new Error(`BENCH_SCENARIOS=${JSON.stringify(env['BENCH_SCENARIOS'])}: expected a comma-separated list of ${SCENARIOS.join(', ')}`);
+  }
+  return {
+    quick,
+    durationS: positive(env, 'BENCH_DURATION_S', base.durationS),
+    rounds: integer(env, 'BENCH_ROUNDS', base.rounds),
+    connections: integer(env, 'BENCH_CONNECTIONS', base.connections),
+    threads: integer(env, 'BENCH_THREADS', base.threads),
+    warmupS: positive(env, 'BENCH_WARMUP_S', base.warmupS, true),
+    seedConnections: integer(env, 'BENCH_SEED_CONNECTIONS', base.seedConnections),
+    seedThreads: integer(env, 'BENCH_SEED_THREADS', base.seedThreads),
+    seedS: positive(env, 'BENCH_SEED_S', base.seedS),
+    sustainS: positive(env, 'BENCH_SUSTAIN_S', base.sustainS, true),
+    distinctRequests: integer(env, 'BENCH_DISTINCT_REQUESTS', base.distinctRequests),
+    distinctConcurrency: integer(env, 'BENCH_DISTINCT_CONCURRENCY', base.distinctConcurrency),
+    runtime: oneOf(env, 'BENCH_RUNTIME', ['source', 'dist'] as const, 'source'),
+    workers: integer(env, 'BENCH_WORKERS', balancerHasWorkers(root) ? 2 : 0, true),
+    generator: oneOf(env, 'BENCH_GENERATOR', ['auto', 'wrk', 'node'] as const, 'auto'),
+    scenarios: scenarios as Scenario[],
+  };
+}

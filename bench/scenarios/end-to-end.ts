@@ -1,0 +1,93 @@
+// End-to-end: the real web replicas and Redis, behind our balancer, behind nginx and behind
+// HAProxy (the same two replicas for all three), after every run checking that the counter
+// grew by exactly the number of 2xx visits (the warm-up is a drained visit run checked for
+// equality; the measured rounds are checked against wrk's in-flight bound). Also one row as users run it (access log on, at
+// the default LOG_LEVEL=info, written to /dev/null), and the web replica alone against a Node
+// hello-world server: what counting a visit costs per process.
+
+import { join } from 'node:path';
+import type { BenchContext } from '../lib/context.js';
+import { addRatios, interleave, type BenchSystem, type Row } from '../lib/rounds.js';
+import { freePort, startBalancer, startReference, startWeb, waitForwarding, type RedisService, type Service } from '../lib/topology.js';
+import { startHaproxy } from '../references/haproxy.js';
+import { startNginx } from '../references/nginx.js';
+
+const SCENARIO = 'end-to-end';
+
+export interface Replicas {
+  redis: RedisService;
+  replicas: Service[];
+  counter: () => Promise<number>;
+}
+
+export async function startReplicas(ctx: BenchContext, redis: RedisService, count: number, logLevel: string, prefix: string): Promise<Service[]> {
+  const replicas: Service[] = [];
+  for (let i = 1; i <= count; i++) {
+    replicas.push(await startWeb({ runtime: ctx.options.runtime, redisUrl: redis.url, logLevel, name: `${prefix}-${i}` }));
+  }
+  return replicas;
+}
+
+export async function endToEnd(ctx: BenchContext, { redis, replicas, counter }: Replicas): Promise<Row[]> {
+  const { options, tools, log } = ctx;
+  const started: Service[] = [];
+  try {
+    log(`${SCENARIO}: starting the balancers in front of ${replicas.length} web replicas`);
+    const addresses = replicas.map((replica) => replica.address);
+    const systems: BenchSystem[] = [];
+    if (tools.nginx) {
+      const port = await freePort();
+      const nginx = await waitForwarding(startNginx(join(ctx.tmp, 'nginx-e2e'), port, addresses), port);
+      started.push(nginx);
+      systems.push({ id: 'nginx', label: `nginx ${tools.nginx} (1 worker) + replicas`, url: `http://${nginx.address}/`, counter, pid: nginx.process.pid });
+    }
+    if (tools.haproxy) {
+      const port = await freePort();
+      const haproxy = await waitForwarding(startHaproxy(join(ctx.tmp, 'haproxy-e2e'), port, addresses), port);
+      started.push(haproxy);
+      systems.push({ id: 'haproxy', label: `HAProxy ${tools.haproxy} (1 thread) + replicas`, url: `http://${haproxy.address}/`, counter, pid: haproxy.process.pid });
+    }
+    const ours = await startBalancer({ runtime: options.runtime, backends: addresses, logLevel: 'warn', name: 'balancer-e2e' });
+    started.push(ours);
+    systems.push({ id: 'ours', label: 'our balancer (1 process) + replicas', url: `http://${ours.address}/`, counter, pid: ours.process.pid });
+    if (options.workers > 1) {
+      const many = await startBalancer({ runtime: options.runtime, backends: addresses, logLevel: 'warn', workers: options.workers, name: `balancer-e2e x${options.workers}` });
+      started.push(many);
+      systems.push({ id: 'ours-workers', label: `our balancer (WORKERS=${options.workers}) + replicas`, url: `http://${many.address}/`, counter, pid: many.process.pid });
+    }
+
+    // As users run it: every process at LOG_LEVEL=info, one access line per request on each hop.
+    const logged = await startReplicas(ctx, redis, replicas.length, 'info', 'web-logged');
+    started.push(...logged);
+    const loggedBalancer = await startBalancer({ runtime: options.runtime, backends: logged.map((r) => r.address), logLevel: 'info', name: 'balancer-logged' });
+    started.push(loggedBalancer);
+    systems.push({
+      id: 'ours-logged',
+      label: 'our balancer + replicas, access log on',
+      url: `http://${loggedBalancer.address}/`,
+      counter,
+      pid: loggedBalancer.process.pid,
+      note: 'LOG_LEVEL=info (the default) on the balancer and both replicas, stdout to /dev/null',
+    });
+
+    const first = replicas[0] as Service;
+    systems.push({ id: 'web-alone', label: 'web replica alone (direct, Redis)', url: `http://${first.address}/`, counter, pid: first.process.pid });
+    const hello = await startReference('hello-world', 'hello.ts');
+    started.push(hello);
+    systems.push({ id: 'hello', label: 'node hello-world (direct)', url: `http://${hello.address}/`, pid: hello.process.pid });
+
+    const rows = await interleave(SCENARIO, systems, { rounds: options.rounds, warmupS: options.warmupS, settings: ctx.settings, log });
+    addRatios(rows, 'nginx');
+    // The replica's own figure is read against the hello-world, not against nginx.
+    const web = rows.find((row) => row.id === 'web-alone');
+    const helloRow = rows.find((row) => row.id === 'hello');
+    for (const row of [web, helloRow]) {
+      if (!row || !helloRow || helloRow.rps === 0) continue;
+      row.ratio = Math.round((row.rps / helloRow.rps) * 100) / 100;
+      row.ratioTo = helloRow.system;
+    }
+    return rows;
+  } finally {
+    await Promise.all(started.map((service) => service.process.stop()));
+  }
+}

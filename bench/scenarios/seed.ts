@@ -1,0 +1,98 @@
+// The seed's load: `wrk -t4 -c1000` through a fresh balancer to the real replicas, then a
+// sustained run at the same load in parts, reading the balancer's resident memory at start,
+// during and after each part; every part checks the count exactly. Last, the "no count shown
+// twice" check, which reads every body. Then nginx under the same load, as the reference.
+
+import { join } from 'node:path';
+import type { BenchContext } from '../lib/context.js';
+import { checkDistinctCounts, type DistinctReport } from '../lib/distinct.js';
+import { sleep, treeRssMiB } from '../lib/processes.js';
+import { addRatios, describeExactness, measure, summarize, type BenchSystem, type LoadSettings, type Row, type RunRecord } from '../lib/rounds.js';
+import { freePort, startBalancer, waitForwarding, type Service } from '../lib/topology.js';
+import { startNginx } from '../references/nginx.js';
+import type { Replicas } from './end-to-end.js';
+
+export interface MemoryReport {
+  /** Resident memory of the balancer (all its processes), MiB. */
+  startMiB: number | undefined;
+  peakDuringSeedMiB: number | undefined;
+  afterSeedMiB: number | undefined;
+  /** After each part of the sustained run. */
+  afterPartsMiB: Array<number | undefined>;
+  peakMiB: number | undefined;
+}
+
+export interface SeedReport {
+  rows: Row[];
+  memory: MemoryReport;
+  distinct: DistinctReport;
+}
+
+export async function seedLoad(ctx: BenchContext, { replicas, counter }: Replicas, workers?: number): Promise<SeedReport> {
+  const { options, log } = ctx;
+  const label = workers ? `our balancer (WORKERS=${workers})` : 'our balancer (1 process)';
+  let balancer: Service | undefined;
+  let nginx: Service | undefined;
+  try {
+    balancer = await startBalancer({
+      runtime: options.runtime,
+      backends: replicas.map((replica) => replica.address),
+      logLevel: 'warn',
+      name: 'balancer-seed',
+      ...(workers ? { workers } : {}),
+    });
+    const pid = balancer.process.pid;
+    await sleep(500);
+    const memory: MemoryReport = { startMiB: treeRssMiB(pid), peakDuringSeedMiB: undefined, afterSeedMiB: undefined, afterPartsMiB: [], peakMiB: undefined };
+    const system: BenchSystem = { id: 'seed', label, url: `http://${balancer.address}/`, counter, pid };
+    const settings: LoadSettings = { ...ctx.settings, connections: options.seedConnections, threads: options.seedThreads, drainMs: 3000 };
+    // wrk's own 2 s timeout, as in the seed (a slower answer counts as a timeout error), and a
+    // 3 s drain, so that a visit answered that late still counts in the exactness check.
+    delete settings.timeoutS;
+
+    log(`seed: wrk -t${options.seedThreads} -c${options.seedConnections} -d${options.seedS}s through ${label} (RSS at start ${memory.startMiB} MiB)`);
+    const seedRun = await measure(system, settings, options.seedS, 1, 'exact');
+    memory.peakDuringSeedMiB = seedRun.peakRssMiB;
+    await sleep(500);
+    memory.afterSeedMiB = treeRssMiB(pid);
+    log(`  ${seedRun.load.rps} req/s, socket errors ${JSON.stringify(seedRun.load.socketErrors)}, non-2xx ${seedRun.load.non2xx}${describeExactness(seedRun.exactness)}, RSS peak ${memory.peakDuringSeedMiB} MiB, after ${memory.afterSeedMiB} MiB`);
+
+    const parts: RunRecord[] = [];
+    if (options.sustainS > 0) {
+      const partS = options.sustainS / 3;
+      for (let part = 1; part <= 3; part++) {
+        const run = await measure(system, settings, partS, part, 'exact');
+        parts.push(run);
+        await sleep(500);
+        memory.afterPartsMiB.push(treeRssMiB(pid));
+        log(`  sustained part ${part}/3 (${partS} s): ${run.load.rps} req/s, errors ${JSON.stringify(run.load.socketErrors)}, non-2xx ${run.load.non2xx}${describeExactness(run.exactness)}, RSS peak ${run.peakRssMiB} MiB, after ${memory.afterPartsMiB.at(-1)} MiB`);
+      }
+    }
+    memory.peakMiB = Math.max(0, ...[seedRun, ...parts].map((run) => run.peakRssMiB ?? 0)) || undefined;
+
+    log(`seed: ${options.distinctRequests} visits, ${options.distinctConcurrency} at a time, reading every count`);
+    const distinct = await checkDistinctCounts(`http://${balancer.address}/`, counter, options.distinctRequests, options.distinctConcurrency);
+    log(`  ${distinct.pass ? 'PASS' : 'FAIL'}: ${distinct.ok} answers, ${distinct.distinct} distinct counts ${distinct.first}..${distinct.last}, counter +${distinct.counterDelta}, failed ${distinct.failed}`);
+
+    const scenario = `seed ${options.seedConnections} conns`;
+    const rows = [summarize(scenario, { ...system, label: `${label}, ${options.seedS} s` }, [seedRun])];
+    if (parts.length > 0) rows.push(summarize(scenario, { ...system, id: 'sustained', label: `${label}, sustained ${options.sustainS} s` }, parts));
+
+    // The same load through nginx to the same replicas: are timeouts the machine's or ours?
+    if (ctx.tools.nginx) {
+      await balancer.process.stop();
+      const port = await freePort();
+      nginx = await waitForwarding(startNginx(join(ctx.tmp, 'nginx-seed'), port, replicas.map((replica) => replica.address)), port);
+      const reference: BenchSystem = { id: 'nginx', label: `nginx ${ctx.tools.nginx} (1 worker), ${options.seedS} s`, url: `http://${nginx.address}/`, counter, pid: nginx.process.pid };
+      const run = await measure(reference, settings, options.seedS, 1, 'exact');
+      log(`  nginx at the same load: ${run.load.rps} req/s, socket errors ${JSON.stringify(run.load.socketErrors)}, non-2xx ${run.load.non2xx}${describeExactness(run.exactness)}`);
+      const row = summarize(scenario, reference, [run]);
+      rows.push(row);
+      addRatios(rows, 'nginx');
+    }
+    return { rows, memory, distinct };
+  } finally {
+    await balancer?.process.stop();
+    await nginx?.process.stop();
+  }
+}

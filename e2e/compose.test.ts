@@ -1,0 +1,143 @@
+// The Docker end-to-end test: the real compose stack (Redis, three web replicas, the
+// balancer) built from this repository, driven over loopback the way a user would with curl.
+
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { after, before, test } from 'node:test';
+import { createStack, get, parseVisit, waitFor, type Reply } from './compose-stack.js';
+
+async function pickPort(): Promise<number> {
+  const tryPort = (port: number): Promise<number | undefined> =>
+    new Promise((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(undefined));
+      server.listen(port, '127.0.0.1', () => {
+        const address = server.address();
+        server.close(() => resolve(typeof address === 'object' && address ? address.port : undefined));
+      });
+    });
+  // Port 80, as in `curl http://localhost`, when this machine has it free.
+  return (await tryPort(Number(process.env['E2E_HTTP_PORT'] ?? 80))) ?? (await tryPort(0)) ?? 0;
+}
+
+const port = await pickPort();
+const stack = createStack(port);
+
+/** Every answer the test saw: a count shown twice or a lost 200 fails the run. */
+const seen = new Set<number>();
+let ok = 0;
+function record(reply: Reply): { count: number; hostname: string } | undefined {
+  if (reply.status !== 200) return undefined;
+  const visit = parseVisit(reply.body);
+  assert.ok(!seen.has(visit.count), `count ${visit.count} was shown twice`);
+  seen.add(visit.count);
+  ok += 1;
+  return visit;
+}
+
+async function status(): Promise<{ totals: { up: number }; backends: Array<{ state: string }> }> {
+  const reply = await get(port, '/_lb/status');
+  assert.equal(reply.status, 200);
+  return JSON.parse(reply.body);
+}
+
+/** Sequential GET / until `done` settles (bounded by count and time); returns every reply. */
+async function steadyStream(done: Promise<unknown>, maxMs = 120_000): Promise<Reply[]> {
+  let finished = false;
+  void done.finally(() => (finished = true));
+  const replies: Reply[] = [];
+  const deadline = Date.now() + maxMs;
+  while (!finished && Date.now() < deadline && replies.length < 20_000) {
+    const reply = await get(port, '/').catch((error: Error) => ({ status: 0, body: error.message }));
+    record(reply);
+    replies.push(reply);
+  }
+  await done;
+  return replies;
+}
+
+function failures(replies: Reply[]): string[] {
+  return replies.filter((reply) => reply.status !== 200).map((reply) => `${reply.status} ${reply.body.trim()}`);
+}
+
+before(async () => {
+  await stack.compose('down', '-v', '--remove-orphans', '--timeout', '5');
+  await stack.compose('build');
+  await stack.compose('up', '-d');
+  await waitFor('three healthy backends', async () => ((await status()).totals.up === 3 ? true : undefined), 120_000);
+});
+
+after(async () => {
+  if (process.env['E2E_KEEP'] === '1') return;
+  await stack.compose('down', '-v', '--remove-orphans', '--timeout', '10').catch(() => undefined);
+});
+
+test('30 requests go round-robin over three replicas with counts rising by one', async () => {
+  const visits: Array<{ count: number; hostname: string }> = [];
+  for (let i = 0; i < 30; i++) {
+    const visit = record(await get(port, '/'));
+    assert.ok(visit, `request ${i + 1} failed`);
+    visits.push(visit);
+  }
+  const hostnames = visits.map((visit) => visit.hostname);
+  assert.equal(new Set(hostnames).size, 3, `three distinct container hostnames: ${hostnames.join(' ')}`);
+  hostnames.forEach((hostname, i) => assert.equal(hostname, hostnames[i % 3], `request ${i + 1} breaks round robin`));
+  visits.forEach((visit, i) => i > 0 && assert.equal(visit.count, (visits[i - 1]?.count ?? 0) + 1));
+  const current = await status();
+  assert.equal(current.backends.length, 3);
+  assert.ok(current.backends.every((backend) => backend.state === 'up'));
+});
+
+test('scaling to 5 is picked up within 15 s; scaling back to 2 fails no request', async () => {
+  await stack.compose('up', '-d', '--no-recreate', '--scale', 'web=5');
+  const hostnames = new Set<string>();
+  await waitFor(
+    'five distinct hostnames',
+    async () => {
+      const visit = record(await get(port, '/'));
+      if (visit) hostnames.add(visit.hostname);
+      return hostnames.size >= 5 ? true : undefined;
+    },
+    15_000,
+    50,
+  );
+  assert.equal((await status()).totals.up, 5);
+
+  const replies = await steadyStream(stack.compose('up', '-d', '--no-recreate', '--scale', 'web=2'));
+  assert.deepEqual(failures(replies), []);
+  await waitFor('two backends left', async () => ((await status()).backends.length === 2 ? true : undefined), 30_000);
+});
+
+test('stopping one replica while requests flow fails no request', async () => {
+  await stack.compose('up', '-d', '--no-recreate', '--scale', 'web=3');
+  await waitFor('three healthy backends', async () => ((await status()).totals.up === 3 ? true : undefined), 30_000);
+  const [victim] = await stack.ids('web');
+  assert.ok(victim);
+  const replies = await steadyStream(stack.docker('stop', victim));
+  assert.deepEqual(failures(replies), []);
+  const after = await steadyStream(new Promise((resolve) => setTimeout(resolve, 1_000)));
+  assert.deepEqual(failures(after), []);
+});
+
+test('a Redis restart keeps the count; requests meanwhile get a clear 503, never a wrong count', async () => {
+  const before = Math.max(...seen);
+  const replies = await steadyStream(stack.compose('restart', 'redis'));
+  for (const reply of replies) {
+    assert.ok(reply.status === 200 || reply.status === 503, `unexpected ${reply.status}: ${reply.body}`);
+    if (reply.status === 503) assert.match(reply.body, /\S.*\.\n$/, 'a 503 says what went wrong in one sentence');
+  }
+  const next = await waitFor('a counted visit after the restart', async () => record(await get(port, '/')), 60_000);
+  assert.ok(next.count > before, `the count continues from ${before} (got ${next.count})`);
+
+  await stack.compose('down', '--timeout', '10');
+  await stack.compose('up', '-d');
+  await waitFor('healthy backends after up', async () => ((await status()).totals.up >= 1 ? true : undefined), 120_000);
+  const last = Math.max(...seen);
+  const again = await waitFor('a counted visit after down/up', async () => record(await get(port, '/')), 60_000);
+  assert.equal(again.count, last + 1, 'the count survived down and up');
+});
+
+test('the Redis counter equals the number of 200 responses seen', async () => {
+  assert.equal(await stack.counter(), ok);
+  assert.equal(Math.max(...seen), ok);
+});

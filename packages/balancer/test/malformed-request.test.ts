@@ -1,0 +1,33 @@
+// A malformed request is cut off by Node's parser with 400 and one sentence; no backend sees
+// it, and the balancer keeps serving.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { startBackend } from './helpers/fake-backend.js';
+import { startBalancer, waitForUp } from './helpers/balancer.js';
+import { parseRawResponse, rawExchange } from './helpers/http-client.js';
+
+const cases: Array<[string, string]> = [
+  ['garbage instead of a request line', 'THIS IS NOT HTTP\r\n\r\n'],
+  ['binary noise', '\x00\x01\x02\xff\xfe garbage \x7f\r\n\r\n'],
+  ['a header line without a colon', 'GET / HTTP/1.1\r\nHost: x\r\nnot a header\r\n\r\n'],
+  ['an invalid content-length', 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: lots\r\n\r\n'],
+  ['both content-length and chunked', 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'],
+];
+
+test('malformed requests get 400 with a sentence and the balancer keeps serving', { timeout: 20_000 }, async (t) => {
+  const backend = await startBackend(t, 'web');
+  const lb = await startBalancer(t, { BACKENDS: backend.id });
+  await waitForUp(lb, [backend.id]);
+
+  for (const [what, bytes] of cases) {
+    const reply = parseRawResponse(await rawExchange(t, lb.port, Buffer.from(bytes, 'latin1')));
+    assert.equal(reply.status, 400, what);
+    assert.equal(reply.body, 'The request is malformed.\n', what);
+    assert.equal(reply.headers['connection'], 'close', what);
+    const ok = await lb.client.get('/');
+    assert.equal(ok.status, 200, `serving after ${what}`);
+  }
+  assert.equal(backend.requests.length, cases.length, 'only the good requests reached the backend');
+  assert.ok(backend.requests.every((r) => r.url === '/' && r.method === 'GET'));
+});

@@ -1,0 +1,54 @@
+// Status codes and headers from a backend reach the client untouched: an error page from a
+// backend is the backend's answer, not the balancer's.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { startBackend } from './helpers/fake-backend.js';
+import { startBalancer, waitForUp } from './helpers/balancer.js';
+
+test('backend status codes, headers and bodies pass through', { timeout: 20_000 }, async (t) => {
+  const backend = await startBackend(t, 'web', {
+    handler: (req, res) => {
+      req.resume();
+      const status = Number(req.url?.slice(1));
+      res.writeHead(status, { 'content-type': 'text/plain', 'x-status': String(status), location: '/elsewhere', 'retry-after': '42' });
+      res.end(status === 204 || status === 304 ? undefined : `backend said ${status}\n`);
+    },
+  });
+  const lb = await startBalancer(t, { BACKENDS: backend.id });
+  await waitForUp(lb, [backend.id]);
+
+  for (const status of [200, 201, 204, 301, 304, 404, 418, 500, 502, 503]) {
+    const reply = await lb.client.get(`/${status}`);
+    assert.equal(reply.status, status);
+    assert.equal(reply.headers['x-status'], String(status));
+    assert.equal(reply.headers['location'], '/elsewhere');
+    assert.equal(reply.headers['retry-after'], '42');
+    assert.equal(reply.body, status === 204 || status === 304 ? '' : `backend said ${status}\n`);
+    assert.equal(reply.headers['x-backend'], backend.id);
+  }
+  // A 5xx from a backend is an answer, not a failure of the backend.
+  const status = await lb.status();
+  assert.equal(status.backends[0]?.state, 'up');
+  assert.equal(status.backends[0]?.failures, 0);
+  assert.equal(status.totals['retries'], 0);
+  assert.equal(backend.requests.length, 10, 'each request was sent once');
+});
+
+test('HEAD passes through without a body', { timeout: 20_000 }, async (t) => {
+  const backend = await startBackend(t, 'web', {
+    handler: (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '12' });
+      res.end('twelve bytes');
+    },
+  });
+  const lb = await startBalancer(t, { BACKENDS: backend.id });
+  await waitForUp(lb, [backend.id]);
+  const reply = await lb.client.request('/', { method: 'HEAD' });
+  assert.equal(reply.status, 200);
+  assert.equal(reply.headers['content-length'], '12');
+  assert.equal(reply.body, '');
+  assert.equal(backend.requests[0]?.method, 'HEAD');
+  // The connection is still usable afterwards.
+  assert.equal((await lb.client.get('/')).body, 'twelve bytes');
+});

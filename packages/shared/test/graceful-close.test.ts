@@ -1,0 +1,91 @@
+// The shared HTTP server's graceful close: it stops accepting at once, lets a request in
+// flight finish, does not wait for idle keep-alive connections, and cuts what is left
+// after the grace period.
+
+import assert from 'node:assert/strict';
+import { Agent, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import { test } from 'node:test';
+import { HTTP_SERVER_DEFAULTS, createGracefulClose, createHttpServer, createLogger, listen } from '@visit-counter/shared';
+import { captureLogs } from '@visit-counter/shared/test-helpers';
+
+interface Reply {
+  status: number;
+  body: string;
+  connection: string | undefined;
+}
+
+function get(port: number, agent: Agent): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, connection: res.headers.connection }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** A server whose handler waits until the test releases it. */
+async function startSlowServer(t: { after(fn: () => unknown): void }, graceMs: number) {
+  const held: Array<() => void> = [];
+  const arrived: Array<() => void> = [];
+  const handler = (_req: IncomingMessage, res: ServerResponse): void => {
+    held.push(() => res.end('done\n'));
+    arrived.shift()?.();
+  };
+  const server = createHttpServer(HTTP_SERVER_DEFAULTS, handler, createLogger({ name: 'test', destination: captureLogs().stream }));
+  const port = await listen(server, 0, '127.0.0.1');
+  const close = createGracefulClose(server, graceMs);
+  const agent = new Agent({ keepAlive: true });
+  t.after(async () => {
+    agent.destroy();
+    server.closeAllConnections();
+    await close();
+  });
+  return {
+    port,
+    agent,
+    close,
+    /** Resolves once the next request has reached the handler. */
+    nextArrival: () => new Promise<void>((resolve) => arrived.push(resolve)),
+    releaseAll: () => held.splice(0).forEach((release) => release()),
+  };
+}
+
+test('a request in flight finishes after close() and new connections are refused', { timeout: 5000 }, async (t) => {
+  const slow = await startSlowServer(t, 60_000);
+  const arrival = slow.nextArrival();
+  const inFlight = get(slow.port, slow.agent);
+  await arrival;
+
+  const closed = slow.close();
+  assert.equal(slow.close(), closed, 'close() is idempotent');
+  await assert.rejects(get(slow.port, new Agent()), { code: 'ECONNREFUSED' });
+
+  slow.releaseAll();
+  assert.deepEqual(await inFlight, { status: 200, body: 'done\n', connection: 'close' });
+  await closed;
+});
+
+test('close() does not wait for idle keep-alive connections', { timeout: 5000 }, async (t) => {
+  const slow = await startSlowServer(t, 60_000);
+  const arrival = slow.nextArrival();
+  const reply = get(slow.port, slow.agent);
+  await arrival;
+  slow.releaseAll();
+  assert.equal((await reply).status, 200);
+  // The agent now holds an idle keep-alive socket; a 60 s grace must not be spent on it.
+  await slow.close();
+});
+
+test('close() cuts a request still running when the grace period ends', { timeout: 5000 }, async (t) => {
+  const slow = await startSlowServer(t, 100);
+  const arrival = slow.nextArrival();
+  const stuck = get(slow.port, slow.agent);
+  await arrival;
+  await slow.close();
+  await assert.rejects(stuck, { code: 'ECONNRESET' });
+});

@@ -1,0 +1,83 @@
+// Graceful shutdown: close() (and SIGTERM in the real process) stops accepting at once, lets a
+// GET / in flight finish and count, quits Redis, and the process exits 0.
+
+import assert from 'node:assert/strict';
+import { Agent } from 'node:http';
+import { test } from 'node:test';
+import { get, pauseRedisWrites, spawnMain, startTestRedis, startWeb, visitsIn, waitFor } from './support.js';
+
+// A generous Redis deadline keeps the visit in flight while the test shuts the replica down;
+// a long grace makes a shutdown that waits for the grace instead of the request hit the test timeout.
+const ENV = { REDIS_TIMEOUT_MS: '8000', SHUTDOWN_GRACE_MS: '60000' };
+
+test('close() lets a GET / in flight finish and refuses new connections', { timeout: 15_000 }, async (t) => {
+  const redis = await startTestRedis(t);
+  const { service, port } = await startWeb(t, redis, ENV);
+  const agent = new Agent({ keepAlive: true });
+  t.after(() => agent.destroy());
+
+  const paused = await pauseRedisWrites(redis);
+  const inFlight = get(port, '/', { agent });
+  await paused.waiting(1);
+
+  const closed = service.close();
+  assert.equal(service.close(), closed, 'close() is idempotent');
+  await assert.rejects(get(port, '/healthz'), { code: 'ECONNREFUSED' });
+
+  await paused.unpause();
+  const reply = await inFlight;
+  assert.equal(reply.status, 200);
+  assert.equal(visitsIn(reply.body), 1);
+  // The keep-alive connection is ended after the answer, so nothing holds the close open.
+  assert.equal(reply.headers['connection'], 'close');
+  await closed;
+  assert.equal(await redis.getNumber('visits'), 1);
+  assert.equal(service.server.listening, false);
+});
+
+test('SIGTERM: the process finishes the request in flight, quits Redis and exits 0', { timeout: 20_000 }, async (t) => {
+  const redis = await startTestRedis(t);
+  const main = spawnMain(t, { ...ENV, PORT: '0', HOST: '127.0.0.1', REDIS_URL: redis.url, INSTANCE_NAME: 'test-host', LOG_FORMAT: 'json', LOG_LEVEL: 'info' });
+  let port = 0;
+  await waitFor('the replica to listen', () => {
+    const line = main.logLines().find((candidate) => candidate['msg'] === `web replica listening on port ${String(candidate['port'])}`);
+    port = typeof line?.['port'] === 'number' ? line['port'] : 0;
+    return port > 0;
+  });
+  await waitFor('the replica to be ready', async () => (await get(port, '/readyz')).status === 200);
+  assert.equal(visitsIn((await get(port, '/')).body), 1);
+
+  const agent = new Agent({ keepAlive: true });
+  t.after(() => agent.destroy());
+  const paused = await pauseRedisWrites(redis);
+  const inFlight = get(port, '/', { agent });
+  await paused.waiting(1);
+
+  main.child.kill('SIGTERM');
+  await waitFor('the replica to log the shutdown', () => main.logLines().some((line) => line['signal'] === 'SIGTERM'));
+  // The log line comes just before the listener closes, so poll until connections are refused.
+  await waitFor('the replica to refuse new connections', () =>
+    get(port, '/healthz').then(
+      () => false,
+      (error: NodeJS.ErrnoException) => error.code === 'ECONNREFUSED',
+    ),
+  );
+
+  await paused.unpause();
+  const reply = await inFlight;
+  assert.equal(reply.status, 200);
+  assert.equal(visitsIn(reply.body), 2);
+  assert.deepEqual(await main.exited, { code: 0, signal: null });
+  assert.equal(main.logLines().at(-1)?.['msg'], 'stopped');
+  assert.equal(main.stderr(), '');
+  assert.equal(await redis.getNumber('visits'), 2);
+});
+
+test('close() finishes even when Redis is frozen and never answers QUIT', { timeout: 10_000 }, async (t) => {
+  const redis = await startTestRedis(t);
+  const { service, port } = await startWeb(t, redis, { REDIS_TIMEOUT_MS: '200' });
+  redis.pause();
+  t.after(() => redis.resume());
+  await service.close();
+  await assert.rejects(get(port, '/healthz'), { code: 'ECONNREFUSED' });
+});

@@ -1,0 +1,19 @@
+// A bad environment variable stops the real process at start-up: exit code 1 and one line
+// on stderr naming the variable, the value and what was expected; it never listens.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { spawnMain } from './support.js';
+
+test('main.ts exits 1 with one stderr line naming the bad variable', { timeout: 30_000 }, async (t) => {
+  const cases: Array<[Record<string, string>, string]> = [
+    [{ PORT: 'eighty' }, 'web: invalid configuration: PORT="eighty": expected a TCP port number from 0 to 65535'],
+    [{ REDIS_TIMEOUT_MS: '-3' }, 'web: invalid configuration: REDIS_TIMEOUT_MS="-3": expected an integer from 10 to 60000'],
+  ];
+  for (const [env, line] of cases) {
+    const main = spawnMain(t, { PORT: '0', HOST: '127.0.0.1', REDIS_URL: 'redis://127.0.0.1:1', ...env });
+    assert.deepEqual(await main.exited, { code: 1, signal: null }, main.stderr());
+    assert.equal(main.stderr(), `${line}\n`);
+    assert.deepEqual(main.logLines(), [], 'nothing is logged: the replica never started');
+  }
+});
