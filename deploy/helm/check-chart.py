@@ -368,7 +368,7 @@ VARIANTS = {
     "admin-token-existing-secret": {"balancer": {"adminToken": {"existingSecret": "my-admin"}}},
     "no-persistence-no-prestop": {
         "redis": {"persistence": {"enabled": False}},
-        "web": {"preStopSleepSeconds": 0, "replicas": 5, "extraEnv": {"LOG_LEVEL": "debug"}},
+        "web": {"shutdownDrainMs": 0, "replicas": 5, "extraEnv": {"LOG_LEVEL": "debug"}},
         "image": {"web": {"tag": "2.0.0"}},
         "imagePullSecrets": [{"name": "registry"}],
     },
