@@ -4,6 +4,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { VisitCounterError, send, sendError, type Logger } from '@visit-counter/shared';
+import type { Backend } from './backend.js';
 import type { BackendPool } from './backend-pool.js';
 import {
   AdminDisabledError,
@@ -19,7 +20,8 @@ import { mergeStatuses } from './status-merge.js';
 export const ADMIN_PREFIX = '/_lb';
 
 export interface AdminOptions {
-  pool: BackendPool;
+  /** Every group of backends: `*` is the default, others are HOST_ROUTES patterns. */
+  groups: ReadonlyArray<{ route: string; pool: BackendPool }>;
   stats: Stats;
   adminToken: string | undefined;
   config: Record<string, unknown>;
@@ -51,7 +53,7 @@ function json(req: IncomingMessage, res: ServerResponse, status: number, body: u
   send(req, res, status, { contentType: 'application/json; charset=utf-8', body: JSON.stringify(body, null, 2) + '\n' }, { 'cache-control': 'no-store' });
 }
 
-export function createAdmin({ pool, stats, adminToken, config, logger, extra, cluster }: AdminOptions) {
+export function createAdmin({ groups, stats, adminToken, config, logger, extra, cluster }: AdminOptions) {
   const expected = adminToken === undefined ? undefined : digest(adminToken);
 
   const authorize = (req: IncomingMessage): void => {
@@ -61,8 +63,12 @@ export function createAdmin({ pool, stats, adminToken, config, logger, extra, cl
     if (!match || !timingSafeEqual(digest(match[1] as string), expected)) throw new AdminUnauthorizedError();
   };
 
+  const everyBackend = (): Array<{ route: string; backend: Backend }> =>
+    groups.flatMap(({ route, pool }) => pool.list().map((backend) => ({ route, backend })));
+
   const status = (): Record<string, unknown> => {
-    const backends = pool.list();
+    const listed = everyBackend();
+    const backends = listed.map(({ backend }) => backend);
     const count = (state: string): number => backends.filter((backend) => backend.state === state).length;
     return {
       uptimeSeconds: Math.round((Date.now() - stats.startedAt.getTime()) / 1000),
@@ -80,7 +86,12 @@ export function createAdmin({ pool, stats, adminToken, config, logger, extra, cl
         responses: stats.responses,
         errors: stats.errors,
       },
-      backends: backends.map((backend) => backend.snapshot()),
+      backends: listed.map(({ route, backend }) => ({ ...backend.snapshot(), route })),
+      routes: groups.map(({ route, pool }) => ({
+        route,
+        backends: pool.list().length,
+        up: pool.list().filter((backend) => backend.state === 'up').length,
+      })),
       config,
     };
   };
@@ -100,9 +111,10 @@ export function createAdmin({ pool, stats, adminToken, config, logger, extra, cl
       if (req.method !== 'POST') throw new AdminMethodError(req.method ?? '', path, 'POST');
       authorize(req);
       const id = decodeId(action[1] as string);
-      const backend = pool.get(id);
+      const matching = everyBackend().filter(({ backend }) => backend.id === id);
+      const backend = matching[0]?.backend;
       if (!backend) throw new UnknownBackendError(id);
-      backend.setDrained(action[2] === 'drain');
+      for (const match of matching) match.backend.setDrained(action[2] === 'drain');
       cluster?.broadcast(id, action[2] === 'drain');
       logger.info({ backend: id, action: action[2] }, 'backend %s %sed by an operator', id, action[2]);
       json(req, res, 200, backend.snapshot());

@@ -1,16 +1,20 @@
-// The balancer assembled: pool, discovery, health checks, proxy, admin endpoints and the
-// HTTP server. Data flows one way: request -> admin or proxy -> pick -> forward -> respond.
+// The balancer assembled: groups of backends (pool, discovery, health checks), the host
+// router, proxy, admin endpoints and the HTTP server. Data flows one way:
+// request -> admin or route -> pick -> forward -> respond.
 // Tests build it on port 0 with their own resolver and logger; main.ts builds it from the
 // environment.
 
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
+import { isIP } from 'node:net';
 import { createGracefulClose, createHttpServer, listen, logAccess, type Logger } from '@visit-counter/shared';
 import { createAdmin, isAdminPath } from './admin.js';
 import type { ClusterLink } from './cluster.js';
-import { BackendPool } from './backend-pool.js';
+import type { BackendPool } from './backend-pool.js';
 import { publicConfig, type BalancerConfig } from './config.js';
-import { createDnsDiscovery, dnsServerResolve, systemResolve, type DnsDiscovery, type ResolveAddresses } from './discovery.js';
-import { createHealthChecker, type HealthChecker } from './health-checker.js';
+import { dnsServerResolve, systemResolve, type DnsDiscovery, type ResolveAddresses } from './discovery.js';
+import type { HealthChecker } from './health-checker.js';
+import { createHostRouter } from './host-router.js';
+import { createUpstreamGroup, type UpstreamGroup } from './upstream-group.js';
 import { createProxy } from './proxy.js';
 import { countResponse, createStats } from './stats.js';
 import { createUpgradeHandler } from './upgrade.js';
@@ -27,34 +31,51 @@ export interface BalancerDeps {
 
 export interface Balancer {
   server: Server;
+  /** The default group (BACKENDS, BACKENDS_DNS): its pool, checks and DNS discovery. */
   pool: BackendPool;
   health: HealthChecker;
   discovery: DnsDiscovery | undefined;
+  /** Every group: the default one first, then one per HOST_ROUTES entry. */
+  groups: readonly UpstreamGroup[];
   status(): Record<string, unknown>;
+  setDrained(backendId: string, drained: boolean): void;
   listen(): Promise<number>;
   close(): Promise<void>;
 }
 
 export function createBalancer(config: BalancerConfig, deps: BalancerDeps): Balancer {
   const { logger } = deps;
-  const pool = new BackendPool(config.upstream);
   const stats = createStats();
-  const health = createHealthChecker(pool, config.health, logger);
-  pool.setAddresses('static', config.backends);
-  const discovery = config.dns
-    ? createDnsDiscovery(
-        pool,
-        {
-          name: config.dns.name,
-          port: config.dns.port,
-          intervalMs: config.dns.intervalMs,
-          resolve: deps.resolve ?? (config.dns.server ? dnsServerResolve(config.dns.server) : systemResolve),
-        },
-        logger,
-      )
-    : undefined;
+  const resolve = deps.resolve ?? (config.dnsServer ? dnsServerResolve(config.dnsServer) : systemResolve);
+  const defaultGroup = createUpstreamGroup(
+    { route: '*', backends: config.backends, dns: config.dns ? [{ host: config.dns.name, port: config.dns.port }] : [] },
+    config,
+    resolve,
+    logger,
+  );
+  const routed = config.hostRoutes.map((route) =>
+    createUpstreamGroup(
+      {
+        route: route.pattern,
+        backends: route.targets.filter((target) => isIP(target.host) !== 0),
+        dns: route.targets.filter((target) => isIP(target.host) === 0),
+      },
+      config,
+      resolve,
+      logger,
+    ),
+  );
+  const groups = [defaultGroup, ...routed];
+  const hasDefault = config.backends.length > 0 || config.dns !== undefined;
+  const hostRouter = createHostRouter(
+    routed.map((group) => ({ pattern: group.route, target: group.pool })),
+    hasDefault ? defaultGroup.pool : undefined,
+  );
+  const route = (req: IncomingMessage): BackendPool | undefined => hostRouter(req.headers.host);
+  const { pool, health } = defaultGroup;
+  const discovery = defaultGroup.discoveries[0];
   const admin = createAdmin({
-    pool,
+    groups,
     stats,
     adminToken: config.adminToken,
     config: publicConfig(config),
@@ -62,7 +83,7 @@ export function createBalancer(config: BalancerConfig, deps: BalancerDeps): Bala
     ...(deps.statusExtra ? { extra: deps.statusExtra } : {}),
     ...(deps.cluster ? { cluster: deps.cluster } : {}),
   });
-  const proxy = createProxy({ pool, stats, trustProxy: config.trustProxy, retryAfterSeconds: config.retryAfterSeconds, logger });
+  const proxy = createProxy({ route, stats, trustProxy: config.trustProxy, retryAfterSeconds: config.retryAfterSeconds, logger });
 
   const server = createHttpServer(
     config.limits,
@@ -83,7 +104,7 @@ export function createBalancer(config: BalancerConfig, deps: BalancerDeps): Bala
     logger,
   );
   const upgrade = createUpgradeHandler({
-    pool,
+    route,
     trustProxy: config.trustProxy,
     connectTimeoutMs: config.upstream.connectTimeoutMs,
     retryAfterSeconds: config.retryAfterSeconds,
@@ -98,24 +119,31 @@ export function createBalancer(config: BalancerConfig, deps: BalancerDeps): Bala
     pool,
     health,
     discovery,
+    groups,
     status: admin.status,
+    setDrained(backendId, drained) {
+      for (const group of groups) group.pool.get(backendId)?.setDrained(drained);
+    },
     async listen() {
-      await discovery?.refresh();
+      await Promise.all(groups.map((group) => group.refresh()));
       const port = await listen(server, config.port, config.host);
-      logger.info({ port, backends: pool.list().map((b) => b.id) }, 'balancer listening on port %d', port);
+      logger.info(
+        { port, routes: groups.map((group) => ({ route: group.route, backends: group.pool.list().map((b) => b.id) })) },
+        'balancer listening on port %d',
+        port,
+      );
       return port;
     },
     close() {
       closing ??= (async () => {
-        discovery?.close();
+        for (const group of groups) for (const dns of group.discoveries) dns.close();
         // Upgraded connections keep the server from closing, yet are no longer its to cut:
         // they get the same grace period as requests in flight.
         const cutTunnels = setTimeout(() => upgrade.closeAll(), config.shutdownGraceMs);
         cutTunnels.unref();
         await closeServer();
         clearTimeout(cutTunnels);
-        await health.close();
-        await pool.close();
+        await Promise.all(groups.map((group) => group.close()));
       })();
       return closing;
     },

@@ -2,6 +2,7 @@
 
 import {
   ConfigError,
+  parseHostPort,
   readBoolean,
   readHostPort,
   readHostPortList,
@@ -52,10 +53,20 @@ export interface UpstreamConfig {
   keepAliveMs: number;
 }
 
+export interface HostRouteConfig {
+  /** `api.app.dev` or `*.app.dev`, lower case. */
+  pattern: string;
+  /** IP literals are used as they are; names are resolved like BACKENDS_DNS. */
+  targets: HostPort[];
+}
+
 export interface BalancerConfig {
   port: number;
   host: string | undefined;
   backends: HostPort[];
+  hostRoutes: HostRouteConfig[];
+  dnsIntervalMs: number;
+  dnsServer: string | undefined;
   dns: { name: string; port: number; intervalMs: number; server: string | undefined } | undefined;
   health: HealthConfig;
   upstream: UpstreamConfig;
@@ -72,9 +83,12 @@ export interface BalancerConfig {
 export function loadBalancerConfig(env: Env): BalancerConfig {
   const backends = readHostPortList(env, 'BACKENDS');
   const dnsTarget = readHostPort(env, 'BACKENDS_DNS');
-  if (backends.length === 0 && dnsTarget === undefined) {
-    throw new ConfigError('BACKENDS', env['BACKENDS'] ?? '', 'at least one host:port (or set BACKENDS_DNS=name:port)');
+  const hostRoutes = readHostRoutes(env, 'HOST_ROUTES');
+  if (backends.length === 0 && dnsTarget === undefined && hostRoutes.length === 0) {
+    throw new ConfigError('BACKENDS', env['BACKENDS'] ?? '', 'at least one host:port (or set BACKENDS_DNS=name:port or HOST_ROUTES)');
   }
+  const dnsIntervalMs = readInteger(env, 'DNS_INTERVAL_MS', BALANCER_DEFAULTS.dnsIntervalMs, { min: 1 });
+  const dnsServer = readOptionalString(env, 'DNS_SERVER');
   const healthPath = readString(env, 'HEALTH_PATH', BALANCER_DEFAULTS.healthPath);
   if (!healthPath.startsWith('/')) throw new ConfigError('HEALTH_PATH', healthPath, 'a path starting with /');
   const log = readLogOptions(env);
@@ -83,14 +97,17 @@ export function loadBalancerConfig(env: Env): BalancerConfig {
     port: readPort(env, 'PORT', BALANCER_DEFAULTS.port),
     host: readOptionalString(env, 'HOST'),
     backends,
+    hostRoutes,
+    dnsIntervalMs,
+    dnsServer,
     dns:
       dnsTarget === undefined
         ? undefined
         : {
             name: dnsTarget.host,
             port: dnsTarget.port,
-            intervalMs: readInteger(env, 'DNS_INTERVAL_MS', BALANCER_DEFAULTS.dnsIntervalMs, positive),
-            server: readOptionalString(env, 'DNS_SERVER'),
+            intervalMs: dnsIntervalMs,
+            server: dnsServer,
           },
     health: {
       path: healthPath,
@@ -115,6 +132,29 @@ export function loadBalancerConfig(env: Env): BalancerConfig {
     logLevel: log.level,
     logFormat: log.format,
   };
+}
+
+const HOST_PATTERN = /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
+
+/** `api.app.dev=api:3000;*.app.dev=frontend:80,10.0.0.5:80`: host name (or `*.` wildcard) to backends. */
+export function readHostRoutes(env: Env, name: string): HostRouteConfig[] {
+  const value = readOptionalString(env, name);
+  if (value === undefined) return [];
+  const expected = 'host=name:port[,name:port] entries separated by ";" (host may start with "*.")';
+  const seen = new Set<string>();
+  return value
+    .split(';')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '')
+    .map((entry) => {
+      const [rawPattern, rawTargets, extra] = entry.split('=');
+      const pattern = (rawPattern ?? '').trim().toLowerCase();
+      if (extra !== undefined || !HOST_PATTERN.test(pattern) || seen.has(pattern)) throw new ConfigError(name, value, expected);
+      seen.add(pattern);
+      const targets = (rawTargets ?? '').split(',').map((target) => parseHostPort(target));
+      if (targets.length === 0 || targets.some((target) => target === undefined)) throw new ConfigError(name, value, expected);
+      return { pattern, targets: targets as HostPort[] };
+    });
 }
 
 /** What /_lb/status shows of the configuration: everything but secrets. */

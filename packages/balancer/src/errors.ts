@@ -9,6 +9,12 @@ export class NoHealthyBackendError extends VisitCounterError {
   }
 }
 
+export class NoRouteError extends VisitCounterError {
+  constructor(host: string | undefined) {
+    super('LB_NO_ROUTE', 404, `No backends are configured for the host ${JSON.stringify(host ?? '')}.`);
+  }
+}
+
 export class UpstreamTimeoutError extends VisitCounterError {
   constructor(backend: string, cause: unknown) {
     super('LB_UPSTREAM_TIMEOUT', 504, `The backend ${backend} did not answer in time.`, { cause });

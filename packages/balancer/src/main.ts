@@ -27,7 +27,7 @@ if (config.workers > 1 && cluster.isPrimary) {
   const link = cluster.isWorker
     ? connectWorker({
         status: () => ({ ...balancer?.status(), worker: cluster.worker?.id, pid: process.pid }),
-        setDrained: (id, drained) => balancer?.pool.get(id)?.setDrained(drained),
+        setDrained: (id, drained) => balancer?.setDrained(id, drained),
       })
     : undefined;
   balancer = createBalancer(config, { logger, ...(link ? { cluster: link } : {}) });

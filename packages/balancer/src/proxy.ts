@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DRAINING_HEADER, sendError, type Logger, type VisitCounterError } from '@visit-counter/shared';
 import type { Backend } from './backend.js';
 import type { BackendPool } from './backend-pool.js';
-import { classifyUpstreamError, NoHealthyBackendError } from './errors.js';
+import { classifyUpstreamError, NoHealthyBackendError, NoRouteError } from './errors.js';
 import { clientAddressOf, downstreamResponseHeaders, requestIdOf, upstreamRequestHeaders } from './forward-headers.js';
 import { bodyAttempt, type BodyAttempt } from './request-body.js';
 import type { Stats } from './stats.js';
@@ -17,7 +17,8 @@ import type { Stats } from './stats.js';
 export const BACKEND_HEADER = 'x-backend';
 
 export interface ProxyOptions {
-  pool: BackendPool;
+  /** The pool that serves a request (by its Host header); undefined: no route for it. */
+  route: (req: IncomingMessage) => BackendPool | undefined;
   stats: Stats;
   trustProxy: boolean;
   retryAfterSeconds: number;
@@ -31,7 +32,7 @@ function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
-export function createProxy({ pool, stats, trustProxy, retryAfterSeconds, logger }: ProxyOptions): ProxyHandler {
+export function createProxy({ route, stats, trustProxy, retryAfterSeconds, logger }: ProxyOptions): ProxyHandler {
   const forwardOnce = (backend: Backend, req: IncomingMessage, res: ServerResponse, headers: Record<string, string | string[]>, body: BodyAttempt | undefined) =>
     backend.pool.stream(
       {
@@ -68,6 +69,11 @@ export function createProxy({ pool, stats, trustProxy, retryAfterSeconds, logger
     res.setHeader('x-request-id', requestId);
     const headers = upstreamRequestHeaders(req, { clientAddress: clientAddressOf(req), proto: 'http', trustProxy, requestId });
     const body = hasBody(req);
+    const pool = route(req);
+    if (!pool) {
+      fail(req, res, new NoRouteError(req.headers.host));
+      return;
+    }
     const tried = new Set<Backend>();
     for (;;) {
       const backend = pool.pick(tried);

@@ -7,11 +7,11 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '@visit-counter/shared';
 import type { BackendPool } from './backend-pool.js';
 import type { Backend } from './backend.js';
-import { classifyUpstreamError, NoHealthyBackendError } from './errors.js';
+import { classifyUpstreamError, NoHealthyBackendError, NoRouteError } from './errors.js';
 import { clientAddressOf, requestIdOf, upstreamRequestHeaders } from './forward-headers.js';
 
 export interface UpgradeOptions {
-  pool: BackendPool;
+  route: (req: IncomingMessage) => BackendPool | undefined;
   trustProxy: boolean;
   connectTimeoutMs: number;
   retryAfterSeconds: number;
@@ -48,12 +48,17 @@ export interface UpgradeHandler {
   closeAll(): void;
 }
 
-export function createUpgradeHandler({ pool, trustProxy, connectTimeoutMs, retryAfterSeconds, logger }: UpgradeOptions): UpgradeHandler {
+export function createUpgradeHandler({ route, trustProxy, connectTimeoutMs, retryAfterSeconds, logger }: UpgradeOptions): UpgradeHandler {
   const tunnels = new Set<Socket>();
   const handle = async (req: IncomingMessage, client: Socket, head: Buffer): Promise<void> => {
     client.on('error', () => client.destroy());
     const requestId = requestIdOf(req, randomUUID);
     const headers = upstreamRequestHeaders(req, { clientAddress: clientAddressOf(req), proto: 'http', trustProxy, requestId }, true);
+    const pool = route(req);
+    if (!pool) {
+      refuse(client, 404, 'Not Found', new NoRouteError(req.headers.host).message, '');
+      return;
+    }
     const tried = new Set<Backend>();
     for (;;) {
       const backend = pool.pick(tried);

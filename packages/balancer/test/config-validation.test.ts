@@ -9,7 +9,7 @@ import { BALANCER_DEFAULTS, loadBalancerConfig, publicConfig } from '../src/conf
 const BASE = { BACKENDS: 'web-1:3000' };
 
 const bad: Array<[Record<string, string>, string, RegExp]> = [
-  [{}, 'BACKENDS', /BACKENDS="": expected at least one host:port \(or set BACKENDS_DNS=name:port\)/],
+  [{}, 'BACKENDS', /BACKENDS="": expected at least one host:port \(or set BACKENDS_DNS=name:port or HOST_ROUTES\)/],
   [{ BACKENDS: ' , ' }, 'BACKENDS', /expected at least one host:port/],
   [{ BACKENDS: 'web-1' }, 'BACKENDS', /^BACKENDS="web-1": expected a comma-separated list of host:port/],
   [{ BACKENDS: 'web-1:3000,web-2' }, 'BACKENDS', /^BACKENDS="web-1:3000,web-2"/],
