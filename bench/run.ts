@@ -79,6 +79,10 @@ async function main(): Promise<void> {
     process.stderr.write('bench: BENCH_RUNTIME=dist but packages/*/dist is missing or older than src: run `npm run build` first\n');
     process.exit(2);
   }
+  const runtime = options.runtime === 'auto' ? (distIsCurrent() ? 'dist' : 'source') : options.runtime;
+  if (runtime === 'source') {
+    skipped.push('note: services run from src/ via tsx (no current dist/): tsx adds about 30 MiB of resident memory per Node process and nothing to steady-state speed; `npm run build` first to measure what the Docker images run');
+  }
   const generator = options.generator === 'auto' ? (tools.wrk ? 'wrk' : 'node') : options.generator;
   if (generator === 'wrk' && !tools.wrk) {
     process.stderr.write('bench: BENCH_GENERATOR=wrk but wrk is not installed\n');
@@ -89,6 +93,7 @@ async function main(): Promise<void> {
     options,
     tools,
     tmp,
+    runtime,
     settings: { generator, connections: options.connections, threads: options.threads, durationS: options.durationS, drainMs: 500 },
     log,
     skipped,
@@ -96,7 +101,7 @@ async function main(): Promise<void> {
   const cores = cpus().length;
   log(
     `visit-counter benchmark: ${cores} cores, node ${process.version}, load from ${generator === 'wrk' ? `wrk ${tools.wrk} (-t${options.threads})` : 'the built-in Node generator (wrk not installed)'}, ` +
-      `${options.connections} connections, ${options.rounds} rounds x ${options.durationS} s after ${options.warmupS} s warm-up, services from ${options.runtime === 'dist' ? 'dist/' : 'src/ via tsx'}${options.quick ? ' (BENCH_QUICK)' : ''}`,
+      `${options.connections} connections, ${options.rounds} rounds x ${options.durationS} s after ${options.warmupS} s warm-up, services from ${runtime === 'dist' ? 'dist/' : 'src/ via tsx'}${options.quick ? ' (BENCH_QUICK)' : ''}`,
   );
   for (const line of skipped) log(line);
   // Other work on the machine skews every row alike (the rounds interleave), but say how busy it was.
@@ -172,6 +177,7 @@ async function main(): Promise<void> {
         tools,
         generator,
         options,
+        runtime,
         skipped,
         rows,
         memory,

@@ -3,6 +3,7 @@
 
 import type { BenchOptions } from './options.js';
 import type { LoadSettings } from './rounds.js';
+import type { Runtime } from './topology.js';
 
 export interface Tools {
   wrk: string | undefined;
@@ -15,6 +16,8 @@ export interface BenchContext {
   options: BenchOptions;
   tools: Tools;
   tmp: string;
+  /** Where the services run from, BENCH_RUNTIME resolved. */
+  runtime: Runtime;
   /** The comparison runs' load: options.connections on the chosen generator. */
   settings: LoadSettings;
   log(line: string): void;

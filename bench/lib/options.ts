@@ -37,7 +37,8 @@ export interface BenchOptions {
   sustainS: number;
   distinctRequests: number;
   distinctConcurrency: number;
-  runtime: Runtime;
+  /** 'auto': the compiled dist/ when it is newer than src/ (what the Docker images run), else src/ via tsx. */
+  runtime: Runtime | 'auto';
   /** Workers of the extra "our balancer, WORKERS=n" row; 0 when there is none. */
   workers: number;
   generator: 'wrk' | 'node' | 'auto';
@@ -100,7 +101,7 @@ export function readBenchOptions(env: NodeJS.ProcessEnv, root: string): BenchOpt
     sustainS: positive(env, 'BENCH_SUSTAIN_S', base.sustainS, true),
     distinctRequests: integer(env, 'BENCH_DISTINCT_REQUESTS', base.distinctRequests),
     distinctConcurrency: integer(env, 'BENCH_DISTINCT_CONCURRENCY', base.distinctConcurrency),
-    runtime: oneOf(env, 'BENCH_RUNTIME', ['source', 'dist'] as const, 'source'),
+    runtime: oneOf(env, 'BENCH_RUNTIME', ['auto', 'source', 'dist'] as const, 'auto'),
     workers: integer(env, 'BENCH_WORKERS', balancerHasWorkers(root) ? 2 : 0, true),
     generator: oneOf(env, 'BENCH_GENERATOR', ['auto', 'wrk', 'node'] as const, 'auto'),
     scenarios: scenarios as Scenario[],

@@ -35,11 +35,11 @@ export async function balancerBound(ctx: BenchContext): Promise<Row[]> {
       started.push(haproxy);
       systems.push({ id: 'haproxy', label: `HAProxy ${tools.haproxy} (1 thread)`, url: `http://${haproxy.address}/`, pid: haproxy.process.pid });
     }
-    const ours = await startBalancer({ runtime: options.runtime, backends: addresses, logLevel: 'warn', name: 'balancer' });
+    const ours = await startBalancer({ runtime: ctx.runtime, backends: addresses, logLevel: 'warn', name: 'balancer' });
     started.push(ours);
     systems.push({ id: 'ours', label: 'our balancer (1 process)', url: `http://${ours.address}/`, pid: ours.process.pid });
     if (options.workers > 1) {
-      const many = await startBalancer({ runtime: options.runtime, backends: addresses, logLevel: 'warn', workers: options.workers, name: `balancer x${options.workers}` });
+      const many = await startBalancer({ runtime: ctx.runtime, backends: addresses, logLevel: 'warn', workers: options.workers, name: `balancer x${options.workers}` });
       started.push(many);
       systems.push({ id: 'ours-workers', label: `our balancer (WORKERS=${options.workers})`, url: `http://${many.address}/`, pid: many.process.pid });
     }

@@ -23,7 +23,7 @@ export interface Replicas {
 export async function startReplicas(ctx: BenchContext, redis: RedisService, count: number, logLevel: string, prefix: string): Promise<Service[]> {
   const replicas: Service[] = [];
   for (let i = 1; i <= count; i++) {
-    replicas.push(await startWeb({ runtime: ctx.options.runtime, redisUrl: redis.url, logLevel, name: `${prefix}-${i}` }));
+    replicas.push(await startWeb({ runtime: ctx.runtime, redisUrl: redis.url, logLevel, name: `${prefix}-${i}` }));
   }
   return replicas;
 }
@@ -47,11 +47,11 @@ export async function endToEnd(ctx: BenchContext, { redis, replicas, counter }: 
       started.push(haproxy);
       systems.push({ id: 'haproxy', label: `HAProxy ${tools.haproxy} (1 thread) + replicas`, url: `http://${haproxy.address}/`, counter, pid: haproxy.process.pid });
     }
-    const ours = await startBalancer({ runtime: options.runtime, backends: addresses, logLevel: 'warn', name: 'balancer-e2e' });
+    const ours = await startBalancer({ runtime: ctx.runtime, backends: addresses, logLevel: 'warn', name: 'balancer-e2e' });
     started.push(ours);
     systems.push({ id: 'ours', label: 'our balancer (1 process) + replicas', url: `http://${ours.address}/`, counter, pid: ours.process.pid });
     if (options.workers > 1) {
-      const many = await startBalancer({ runtime: options.runtime, backends: addresses, logLevel: 'warn', workers: options.workers, name: `balancer-e2e x${options.workers}` });
+      const many = await startBalancer({ runtime: ctx.runtime, backends: addresses, logLevel: 'warn', workers: options.workers, name: `balancer-e2e x${options.workers}` });
       started.push(many);
       systems.push({ id: 'ours-workers', label: `our balancer (WORKERS=${options.workers}) + replicas`, url: `http://${many.address}/`, counter, pid: many.process.pid });
     }
@@ -59,7 +59,7 @@ export async function endToEnd(ctx: BenchContext, { redis, replicas, counter }: 
     // As users run it: every process at LOG_LEVEL=info, one access line per request on each hop.
     const logged = await startReplicas(ctx, redis, replicas.length, 'info', 'web-logged');
     started.push(...logged);
-    const loggedBalancer = await startBalancer({ runtime: options.runtime, backends: logged.map((r) => r.address), logLevel: 'info', name: 'balancer-logged' });
+    const loggedBalancer = await startBalancer({ runtime: ctx.runtime, backends: logged.map((r) => r.address), logLevel: 'info', name: 'balancer-logged' });
     started.push(loggedBalancer);
     systems.push({
       id: 'ours-logged',

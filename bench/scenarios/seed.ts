@@ -35,7 +35,7 @@ export async function seedLoad(ctx: BenchContext, { replicas, counter }: Replica
   let nginx: Service | undefined;
   try {
     balancer = await startBalancer({
-      runtime: options.runtime,
+      runtime: ctx.runtime,
       backends: replicas.map((replica) => replica.address),
       logLevel: 'warn',
       name: 'balancer-seed',

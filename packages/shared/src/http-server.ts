@@ -56,7 +56,9 @@ export function createHttpServer(limits: HttpServerLimits, handler: RequestListe
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     const [status, sentence] = clientErrorResponse(error);
     logger.info({ code: error.code, status, remoteAddress: socket.remoteAddress }, 'client error: %s', sentence);
-    if (!socket.writable || error.code === 'ECONNRESET') {
+    // A response already under way on this connection cannot be followed by an error head.
+    const current = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (!socket.writable || error.code === 'ECONNRESET' || current?.headersSent) {
       socket.destroy();
       return;
     }
@@ -131,16 +133,24 @@ export interface AccessLogFields {
 }
 
 /** One access line per request, written when the response finishes (or the client goes away). */
-export function logAccess(logger: Logger, req: IncomingMessage, res: ServerResponse, startedAt: bigint, fields: AccessLogFields = {}): void {
+export function logAccess(
+  logger: Logger,
+  req: IncomingMessage,
+  res: ServerResponse,
+  startedAt: bigint,
+  fields: AccessLogFields = {},
+  level: 'info' | 'debug' = 'info',
+): void {
   let logged = false;
+  // Read now: by the time the response is done the socket may be gone.
+  const remoteAddress = req.socket?.remoteAddress ?? '-';
   const write = (): void => {
     if (logged) return;
     logged = true;
     const durationMs = Number(process.hrtime.bigint() - startedAt) / 1e6;
-    const remoteAddress = req.socket.remoteAddress ?? '-';
     const status = res.writableFinished ? res.statusCode : 499;
     const requestId = req.headers['x-request-id'];
-    logger.info(
+    logger[level](
       {
         method: req.method,
         path: req.url,

@@ -35,7 +35,9 @@ export function createWebService(config: WebConfig, logger: Logger): WebService 
   server = createHttpServer(
     config.limits,
     (req, res) => {
-      logAccess(logger, req, res, process.hrtime.bigint());
+      // Probes (every few seconds from every balancer and orchestrator) log at debug level.
+      const probe = req.url === '/healthz' || req.url === '/readyz';
+      logAccess(logger, req, res, process.hrtime.bigint(), {}, probe ? 'debug' : 'info');
       const requestId = req.headers['x-request-id'];
       if (typeof requestId === 'string') res.setHeader('x-request-id', requestId);
       void route(req, res);
