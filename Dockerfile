@@ -28,14 +28,8 @@ COPY packages/balancer/package.json packages/balancer/
 
 # ---- build: all dependencies, then tsc through turbo into packages/*/dist ----
 FROM manifests AS build
-# `npm ci`, falling back to `npm install` (same lockfile versions) only if it
-# refuses the lockfile: see docs/docker-notes.md (turbo's platform packages).
 RUN if [ -f /tmp/build-ca/.docker-build-ca.pem ]; then export NODE_EXTRA_CA_CERTS=/tmp/build-ca/.docker-build-ca.pem; fi \
- && { npm ci 2>/tmp/npm-ci.err \
-      || { grep -q 'are in sync' /tmp/npm-ci.err || { cat /tmp/npm-ci.err >&2; exit 1; }; \
-           echo 'WARNING: npm ci refused package-lock.json; using npm install' >&2; \
-           npm install --no-save; }; } \
- && rm -f /tmp/npm-ci.err
+ && npm ci
 COPY tsconfig.base.json turbo.json ./
 COPY packages/ packages/
 RUN npm run build \
@@ -46,11 +40,7 @@ RUN npm run build \
 # ---- production dependencies only (workspace links included) -----------------
 FROM manifests AS prod-deps
 RUN if [ -f /tmp/build-ca/.docker-build-ca.pem ]; then export NODE_EXTRA_CA_CERTS=/tmp/build-ca/.docker-build-ca.pem; fi \
- && { npm ci --omit=dev 2>/tmp/npm-ci.err \
-      || { grep -q 'are in sync' /tmp/npm-ci.err || { cat /tmp/npm-ci.err >&2; exit 1; }; \
-           echo 'WARNING: npm ci refused package-lock.json; using npm install' >&2; \
-           npm install --omit=dev --no-save; }; } \
- && rm -f /tmp/npm-ci.err
+ && npm ci --omit=dev
 
 # ---- common runtime: production node_modules + the shared package ------------
 FROM ${NODE_IMAGE} AS runtime

@@ -25,7 +25,7 @@ function parseAccept(header: string): Range[] {
     let q = 1;
     for (const param of params) {
       const [key, value] = param.trim().split('=');
-      if (key?.trim() === 'q' && value !== undefined) {
+      if (key?.trim().toLowerCase() === 'q' && value !== undefined) {
         const parsed = Number(value.trim());
         q = Number.isFinite(parsed) ? Math.min(Math.max(parsed, 0), 1) : 0;
       }

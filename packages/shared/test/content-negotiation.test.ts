@@ -21,6 +21,7 @@ test('negotiateFormat picks text, JSON or HTML from the Accept header', () => {
     ['*/*, application/json', 'json', 'an explicit type beats the wildcard at the same quality'],
     ['application/json;q=0.5, text/plain', 'text', 'higher quality wins'],
     ['text/plain;q=0.2, application/json;q=0.9', 'json', 'q-values, not order, decide'],
+    ['text/plain;Q=0.2, application/json;q=0.9', 'json', 'the q parameter name is case-insensitive'],
     ['application/json, text/plain', 'json', 'same quality: the first listed wins'],
     ['text/plain, application/json', 'text', 'same quality: the first listed wins'],
     ['text/html;q=0.9, application/json', 'json', 'HTML at lower quality'],
