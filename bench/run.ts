@@ -94,6 +94,7 @@ async function main(): Promise<void> {
     tools,
     tmp,
     runtime,
+    compareRuntime: options.compareRoot === undefined ? undefined : options.runtime === 'auto' ? (distIsCurrent(options.compareRoot) ? 'dist' : 'source') : options.runtime,
     settings: { generator, connections: options.connections, threads: options.threads, durationS: options.durationS, drainMs: 500 },
     log,
     skipped,
@@ -103,6 +104,7 @@ async function main(): Promise<void> {
     `visit-counter benchmark: ${cores} cores, node ${process.version}, load from ${generator === 'wrk' ? `wrk ${tools.wrk} (-t${options.threads})` : 'the built-in Node generator (wrk not installed)'}, ` +
       `${options.connections} connections, ${options.rounds} rounds x ${options.durationS} s after ${options.warmupS} s warm-up, services from ${runtime === 'dist' ? 'dist/' : 'src/ via tsx'}${options.quick ? ' (BENCH_QUICK)' : ''}`,
   );
+  if (options.compareRoot) log(`comparing with the balancer of ${options.compareRoot} (rows marked "compare")`);
   for (const line of skipped) log(line);
   // Other work on the machine skews every row alike (the rounds interleave), but say how busy it was.
   const loadBefore = loadavg().map((value) => Math.round(value * 100) / 100);

@@ -18,6 +18,8 @@ export interface BenchContext {
   tmp: string;
   /** Where the services run from, BENCH_RUNTIME resolved. */
   runtime: Runtime;
+  /** How the BENCH_COMPARE_ROOT balancer runs (its own dist/ when current there), if one is given. */
+  compareRuntime: Runtime | undefined;
   /** The comparison runs' load: options.connections on the chosen generator. */
   settings: LoadSettings;
   log(line: string): void;

@@ -1,7 +1,7 @@
 // The benchmark's options, read from the environment once and checked, with the defaults in
 // one place. BENCH_QUICK=1 shrinks every duration for a smoke run of about a minute.
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Runtime } from './topology.js';
 
@@ -43,6 +43,8 @@ export interface BenchOptions {
   workers: number;
   generator: 'wrk' | 'node' | 'auto';
   scenarios: Scenario[];
+  /** BENCH_COMPARE_ROOT: another checkout of this repository whose balancer gets rows of its own. */
+  compareRoot: string | undefined;
 }
 
 function positive(env: NodeJS.ProcessEnv, name: string, fallback: number, allowZero = false): number {
@@ -78,6 +80,15 @@ export function balancerHasWorkers(root: string): boolean {
   }
 }
 
+function compareRoot(env: NodeJS.ProcessEnv): string | undefined {
+  const raw = env['BENCH_COMPARE_ROOT'];
+  if (raw === undefined || raw === '') return undefined;
+  if (!existsSync(join(raw, 'packages', 'balancer', 'src', 'main.ts'))) {
+    throw new Error(`BENCH_COMPARE_ROOT=${JSON.stringify(raw)}: expected a checkout of this repository (no packages/balancer/src/main.ts there)`);
+  }
+  return raw;
+}
+
 export function readBenchOptions(env: NodeJS.ProcessEnv, root: string): BenchOptions {
   const quick = env['BENCH_QUICK'] === '1' || env['BENCH_QUICK'] === 'true';
   const base = quick ? { ...BENCH_DEFAULTS, ...QUICK } : BENCH_DEFAULTS;
@@ -105,5 +116,6 @@ export function readBenchOptions(env: NodeJS.ProcessEnv, root: string): BenchOpt
     workers: integer(env, 'BENCH_WORKERS', balancerHasWorkers(root) ? 2 : 0, true),
     generator: oneOf(env, 'BENCH_GENERATOR', ['auto', 'wrk', 'node'] as const, 'auto'),
     scenarios: scenarios as Scenario[],
+    compareRoot: compareRoot(env),
   };
 }

@@ -18,14 +18,14 @@ export const ROOT = new URL('../../', import.meta.url).pathname;
 const HOST = '127.0.0.1';
 
 /** The node arguments that run a package's main: through tsx from src, or the compiled dist. */
-function packageMain(name: 'web' | 'balancer', runtime: Runtime): string[] {
+function packageMain(name: 'web' | 'balancer', runtime: Runtime, root = ROOT): string[] {
   return runtime === 'dist'
-    ? [join(ROOT, 'packages', name, 'dist', 'main.js')]
-    : ['--conditions=source', '--import', 'tsx', join(ROOT, 'packages', name, 'src', 'main.ts')];
+    ? [join(root, 'packages', name, 'dist', 'main.js')]
+    : ['--conditions=source', '--import', 'tsx', join(root, 'packages', name, 'src', 'main.ts')];
 }
 
 /** Is every package's dist newer than its src? Otherwise the dist run would measure stale code. */
-export function distIsCurrent(): boolean {
+export function distIsCurrent(root = ROOT): boolean {
   const newest = (dir: string): number => {
     let latest = 0;
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -35,8 +35,8 @@ export function distIsCurrent(): boolean {
     return latest;
   };
   return ['shared', 'web', 'balancer'].every((name) => {
-    const dist = join(ROOT, 'packages', name, 'dist');
-    return existsSync(dist) && newest(dist) >= newest(join(ROOT, 'packages', name, 'src'));
+    const dist = join(root, 'packages', name, 'dist');
+    return existsSync(dist) && newest(dist) >= newest(join(root, 'packages', name, 'src'));
   });
 }
 
@@ -87,13 +87,15 @@ export interface BalancerOptions {
   logLevel: string;
   workers?: number;
   name: string;
+  /** Another checkout to run the balancer from (BENCH_COMPARE_ROOT): a change measured side by side. */
+  root?: string;
 }
 
-export async function startBalancer({ runtime, backends, logLevel, workers, name }: BalancerOptions): Promise<Service> {
+export async function startBalancer({ runtime, backends, logLevel, workers, name, root = ROOT }: BalancerOptions): Promise<Service> {
   const port = await freePort();
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST, BACKENDS: backends.join(','), LOG_LEVEL: logLevel, NODE_ENV: 'production' };
   if (workers !== undefined) env['WORKERS'] = String(workers);
-  const process_ = startProcess(name, process.execPath, packageMain('balancer', runtime), { cwd: ROOT, env, manyFiles: true });
+  const process_ = startProcess(name, process.execPath, packageMain('balancer', runtime, root), { cwd: root, env, manyFiles: true });
   const address = `${HOST}:${port}`;
   // Ready when the status page (of whichever worker answers) shows every backend up, several times in a row.
   let streak = 0;

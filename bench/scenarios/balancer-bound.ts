@@ -43,6 +43,11 @@ export async function balancerBound(ctx: BenchContext): Promise<Row[]> {
       started.push(many);
       systems.push({ id: 'ours-workers', label: `our balancer (WORKERS=${options.workers})`, url: `http://${many.address}/`, pid: many.process.pid });
     }
+    if (options.compareRoot && ctx.compareRuntime) {
+      const other = await startBalancer({ runtime: ctx.compareRuntime, backends: addresses, logLevel: 'warn', name: 'balancer (compare)', root: options.compareRoot });
+      started.push(other);
+      systems.push({ id: 'ours-compare', label: 'our balancer, compare (1 process)', url: `http://${other.address}/`, pid: other.process.pid, note: `BENCH_COMPARE_ROOT=${options.compareRoot}` });
+    }
     const httpProxy = await startReference('http-proxy baseline', 'http-proxy.ts', [addresses.join(',')]);
     started.push(httpProxy);
     systems.push({ id: 'http-proxy', label: 'http-proxy 1.18.1 (keep-alive agent)', url: `http://${httpProxy.address}/`, pid: httpProxy.process.pid });

@@ -56,6 +56,12 @@ export async function endToEnd(ctx: BenchContext, { redis, replicas, counter }: 
       systems.push({ id: 'ours-workers', label: `our balancer (WORKERS=${options.workers}) + replicas`, url: `http://${many.address}/`, counter, pid: many.process.pid });
     }
 
+    if (options.compareRoot && ctx.compareRuntime) {
+      const other = await startBalancer({ runtime: ctx.compareRuntime, backends: addresses, logLevel: 'warn', name: 'balancer-e2e (compare)', root: options.compareRoot });
+      started.push(other);
+      systems.push({ id: 'ours-compare', label: 'our balancer, compare (1 process) + replicas', url: `http://${other.address}/`, counter, pid: other.process.pid, note: `BENCH_COMPARE_ROOT=${options.compareRoot}` });
+    }
+
     // As users run it: every process at LOG_LEVEL=info, one access line per request on each hop.
     const logged = await startReplicas(ctx, redis, replicas.length, 'info', 'web-logged');
     started.push(...logged);

@@ -2,18 +2,22 @@
 // service on port 0 built through config parsing, a plain node:http client and polling.
 
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { Agent, request, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { createLogger, type Env } from '@visit-counter/shared';
-import { captureLogs, startRedis, type LogCapture, type RedisServer } from '@visit-counter/shared/test-helpers';
+import {
+  captureLogs,
+  spawnMain as spawnPackageMain,
+  startRedis,
+  type Cleanup,
+  type LogCapture,
+  type MainProcess,
+  type RedisServer,
+} from '@visit-counter/shared/test-helpers';
 import { loadWebConfig } from '../src/config.js';
 import { createWebService, type WebService } from '../src/service.js';
 
-/** What a test needs from node:test: a place to register cleanup (a TestContext or a suite). */
-export interface Cleanup {
-  after(fn: () => unknown): void;
-}
+export type { Cleanup, MainProcess };
 
 export const HOSTNAME = 'test-host';
 // Tests whose subject is not the Redis deadline get a generous one, so that a loaded CI machine
@@ -113,46 +117,9 @@ export async function pauseRedisWrites(redis: RedisServer): Promise<{ waiting(n:
   };
 }
 
-export interface MainProcess {
-  child: ChildProcess;
-  /** The JSON log lines printed so far. */
-  logLines(): Array<Record<string, unknown>>;
-  stderr(): string;
-  /** Resolves once the process has exited and its output has been read to the end. */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
 const WEB_DIR = fileURLToPath(new URL('..', import.meta.url));
 
-/** Runs `src/main.ts` the way `npm start` does, with `env` added to this process's environment. */
+/** Runs the web replica's `src/main.ts` with `env` added to this process's environment. */
 export function spawnMain(t: Cleanup, env: Env): MainProcess {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'src/main.ts'], {
-    cwd: WEB_DIR,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  // 'close', not 'exit': only then has everything the process printed been read.
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('close', (code, signal) => resolve({ code, signal })),
-  );
-  t.after(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await exited;
-    }
-  });
-  return {
-    child,
-    logLines: () =>
-      stdout
-        .split('\n')
-        .filter((line) => line.startsWith('{'))
-        .map((line) => JSON.parse(line) as Record<string, unknown>),
-    stderr: () => stderr,
-    exited,
-  };
+  return spawnPackageMain(t, WEB_DIR, env);
 }

@@ -2,3 +2,4 @@
 
 export * from './log-capture.js';
 export * from './redis-server.js';
+export * from './spawn-main.js';

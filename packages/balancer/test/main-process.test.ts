@@ -1,0 +1,54 @@
+// The balancer as a process, the way `npm start` runs it: a bad variable stops it with
+// exit 1 and one line; WORKERS=2 runs two processes on one port whose /_lb/status adds up
+// to the whole picture; SIGTERM ends it with exit 0.
+
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
+import { freePort, spawnMain } from '@visit-counter/shared/test-helpers';
+import { startBackends } from './helpers/fake-backend.js';
+import { send } from './helpers/http-client.js';
+import { waitFor } from './helpers/wait-for.js';
+
+const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
+
+test('a bad variable stops the balancer with exit 1 and one line naming it', { timeout: 30_000 }, async (t) => {
+  const main = spawnMain(t, PACKAGE_DIR, { BACKENDS: '127.0.0.1:1', HEALTH_INTERVAL_MS: 'abc' });
+  const { code } = await main.exited;
+  assert.equal(code, 1);
+  assert.equal(main.stderr(), 'balancer: invalid configuration: HEALTH_INTERVAL_MS="abc": expected a positive integer\n');
+});
+
+test('WORKERS=2 serves on one port and /_lb/status shows both workers; SIGTERM exits 0', { timeout: 60_000 }, async (t) => {
+  const backends = await startBackends(t, ['a', 'b']);
+  const port = await freePort();
+  const main = spawnMain(t, PACKAGE_DIR, {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    WORKERS: '2',
+    BACKENDS: backends.map((b) => b.id).join(','),
+    HEALTH_INTERVAL_MS: '100',
+    LOG_LEVEL: 'warn',
+  });
+  const status = () => send(port, '/_lb/status').then((reply) => JSON.parse(reply.body) as Record<string, any>);
+  await waitFor(async () => {
+    const current = await status();
+    return current['workers'] === 2 && current['totals'].up === 2;
+  }, { timeoutMs: 30_000, what: 'two workers with both backends up' });
+
+  for (let i = 0; i < 20; i++) {
+    const reply = await send(port, '/');
+    assert.equal(reply.status, 200, reply.body);
+  }
+  const merged = await status();
+  assert.equal(merged['totals'].requests, 20, 'the requests of both workers add up');
+  assert.equal(
+    merged['backends'].reduce((sum: number, b: { requests: number }) => sum + b.requests, 0),
+    20,
+  );
+  assert.equal(backends.reduce((sum, b) => sum + b.requests.length, 0), 20);
+
+  main.child.kill('SIGTERM');
+  const { code } = await main.exited;
+  assert.equal(code, 0);
+});

@@ -1,0 +1,49 @@
+// What every service's main.ts does with its process: refuse to start on a bad configuration
+// (exit 1, one line naming the variable), and serve until SIGTERM or SIGINT, then close
+// gracefully and exit 0.
+
+import type { Logger } from 'pino';
+import { ConfigError } from './errors.js';
+
+/** Runs `load`; on a ConfigError prints `service: invalid configuration: ...` and exits 1. */
+export function loadConfigOrExit<T>(service: string, load: () => T): T {
+  try {
+    return load();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${service}: invalid configuration: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+export interface Service {
+  listen(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Listens (exit 1 when the port cannot be had), then closes gracefully on SIGTERM or SIGINT. */
+export async function serveUntilSignal(service: Service, logger: Logger, port: number): Promise<void> {
+  try {
+    await service.listen();
+  } catch (error) {
+    logger.fatal({ err: error }, 'could not listen on port %d', port);
+    process.exit(1);
+  }
+  const shutdown = (signal: string): void => {
+    logger.info({ signal }, 'shutting down: finishing requests in flight');
+    service.close().then(
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'error while shutting down');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
