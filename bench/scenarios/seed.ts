@@ -1,7 +1,8 @@
 // The seed's load: `wrk -t4 -c1000` through a fresh balancer to the real replicas, then a
 // sustained run at the same load in parts, reading the balancer's resident memory at start,
 // during and after each part; every part checks the count exactly. Last, the "no count shown
-// twice" check, which reads every body. Then nginx under the same load, as the reference.
+// twice" check, which reads every body. Then the same load through the balancer with workers,
+// through a BENCH_COMPARE_ROOT balancer if given, and through nginx, as the reference.
 
 import { join } from 'node:path';
 import type { BenchContext } from '../lib/context.js';
@@ -32,7 +33,6 @@ export async function seedLoad(ctx: BenchContext, { replicas, counter }: Replica
   const { options, log } = ctx;
   const label = workers ? `our balancer (WORKERS=${workers})` : 'our balancer (1 process)';
   let balancer: Service | undefined;
-  let nginx: Service | undefined;
   try {
     balancer = await startBalancer({
       runtime: ctx.runtime,
@@ -78,21 +78,51 @@ export async function seedLoad(ctx: BenchContext, { replicas, counter }: Replica
     const rows = [summarize(scenario, { ...system, label: `${label}, ${options.seedS} s` }, [seedRun])];
     if (parts.length > 0) rows.push(summarize(scenario, { ...system, id: 'sustained', label: `${label}, sustained ${options.sustainS} s` }, parts));
 
-    // The same load through nginx to the same replicas: are timeouts the machine's or ours?
-    if (ctx.tools.nginx) {
-      await balancer.process.stop();
-      const port = await freePort();
-      nginx = await waitForwarding(startNginx(join(ctx.tmp, 'nginx-seed'), port, replicas.map((replica) => replica.address)), port);
-      const reference: BenchSystem = { id: 'nginx', label: `nginx ${ctx.tools.nginx} (1 worker), ${options.seedS} s`, url: `http://${nginx.address}/`, counter, pid: nginx.process.pid };
-      const run = await measure(reference, settings, options.seedS, 1, 'exact');
-      log(`  nginx at the same load: ${run.load.rps} req/s, socket errors ${JSON.stringify(run.load.socketErrors)}, non-2xx ${run.load.non2xx}${describeExactness(run.exactness)}`);
-      const row = summarize(scenario, reference, [run]);
-      rows.push(row);
-      addRatios(rows, 'nginx');
+    await balancer.process.stop();
+    // The same load through other front ends to the same replicas, one run each: is what we see
+    // the machine's (nginx) or ours, and what do workers (the primary accepts) or a change give?
+    const addresses = replicas.map((replica) => replica.address);
+    const others: Array<{ id: string; label: string; start: () => Promise<Service> }> = [];
+    if (options.workers > 1) {
+      others.push({
+        id: 'ours-workers',
+        label: `our balancer (WORKERS=${options.workers}), ${options.seedS} s`,
+        start: () => startBalancer({ runtime: ctx.runtime, backends: addresses, logLevel: 'warn', workers: options.workers, name: 'balancer-seed-workers' }),
+      });
     }
+    if (options.compareRoot && ctx.compareRuntime) {
+      const compareRoot = options.compareRoot;
+      const compareRuntime = ctx.compareRuntime;
+      others.push({
+        id: 'ours-compare',
+        label: `our balancer, compare (1 process), ${options.seedS} s`,
+        start: () => startBalancer({ runtime: compareRuntime, backends: addresses, logLevel: 'warn', name: 'balancer-seed-compare', root: compareRoot }),
+      });
+    }
+    if (ctx.tools.nginx) {
+      others.push({
+        id: 'nginx',
+        label: `nginx ${ctx.tools.nginx} (1 worker), ${options.seedS} s`,
+        start: async () => {
+          const port = await freePort();
+          return waitForwarding(startNginx(join(ctx.tmp, 'nginx-seed'), port, addresses), port);
+        },
+      });
+    }
+    for (const other of others) {
+      const service = await other.start();
+      try {
+        const reference: BenchSystem = { id: other.id, label: other.label, url: `http://${service.address}/`, counter, pid: service.process.pid };
+        const run = await measure(reference, settings, options.seedS, 1, 'exact');
+        log(`  ${other.label}: ${run.load.rps} req/s, socket errors ${JSON.stringify(run.load.socketErrors)}, non-2xx ${run.load.non2xx}${describeExactness(run.exactness)}, RSS peak ${run.peakRssMiB} MiB`);
+        rows.push(summarize(scenario, reference, [run]));
+      } finally {
+        await service.process.stop();
+      }
+    }
+    addRatios(rows, 'nginx');
     return { rows, memory, distinct };
   } finally {
     await balancer?.process.stop();
-    await nginx?.process.stop();
   }
 }
