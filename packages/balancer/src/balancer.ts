@@ -95,11 +95,13 @@ export function createBalancer(config: BalancerConfig, deps: BalancerDeps): Bala
         return;
       }
       stats.requests += 1;
-      res.once('finish', () => countResponse(stats, res.statusCode));
-      proxy(req, res, fields).catch((error: unknown) => {
-        logger.error({ err: error }, 'unexpected proxy error');
-        res.destroy();
-      });
+      proxy(req, res, fields).then(
+        () => countResponse(stats, res.statusCode),
+        (error: unknown) => {
+          logger.error({ err: error }, 'unexpected proxy error');
+          res.destroy();
+        },
+      );
     },
     logger,
   );

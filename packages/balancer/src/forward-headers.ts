@@ -3,6 +3,7 @@
 // a request id generated when the client sent none.
 
 import type { IncomingMessage } from 'node:http';
+import { DRAINING_HEADER } from '@visit-counter/shared';
 
 // RFC 9110 section 7.6.1, plus `expect`: Node has already answered 100-continue by now.
 const HOP_BY_HOP = new Set([
@@ -65,16 +66,32 @@ export function upstreamRequestHeaders(req: IncomingMessage, ctx: ForwardContext
   return out;
 }
 
-/** The response headers for the client: the backend's, less hop-by-hop ones. */
-export function downstreamResponseHeaders(headers: Record<string, string | string[] | undefined>): HeaderMap {
-  const listed = connectionTokens(headers['connection']);
-  const out: HeaderMap = {};
-  for (const name in headers) {
-    const value = headers[name];
-    if (value === undefined || HOP_BY_HOP.has(name) || listed.has(name)) continue;
-    out[name] = value;
+/**
+ * The response head for the client, as the flat `[name, value, ...]` list `writeHead` takes:
+ * the backend's raw headers less hop-by-hop ones and those its `Connection` lists, then `extra`.
+ * Also says whether the backend flagged itself as draining (that header stays here).
+ */
+export function downstreamRawHeaders(raw: readonly Buffer[], extra: readonly string[]): { headers: string[]; draining: boolean } {
+  let listed: Set<string> | undefined;
+  const headers: string[] = [];
+  let draining = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = (raw[i] as Buffer).toString('latin1');
+    const lower = name.toLowerCase();
+    if (lower === 'connection') listed = connectionTokens((raw[i + 1] as Buffer).toString('latin1'));
+    if (HOP_BY_HOP.has(lower)) continue;
+    if (lower === DRAINING_HEADER) {
+      draining = true;
+      continue;
+    }
+    headers.push(name, (raw[i + 1] as Buffer).toString('latin1'));
   }
-  return out;
+  if (listed !== undefined) {
+    const tokens = listed;
+    for (let i = headers.length - 2; i >= 0; i -= 2) if (tokens.has((headers[i] as string).toLowerCase())) headers.splice(i, 2);
+  }
+  for (const item of extra) headers.push(item);
+  return { headers, draining };
 }
 
 /** A client-supplied request id is kept when it is sane; otherwise a new one is made. */

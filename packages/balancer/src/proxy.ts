@@ -1,16 +1,18 @@
-// Forwarding one request: pick a backend round-robin, stream the request to it with undici,
-// stream the answer back. When the connection could not even be made, the request (body
+// Forwarding one request: pick a backend round-robin, stream the request to it with undici's
+// dispatch API, stream the answer back (forward-handler.ts). When the connection could not even be made, the request (body
 // included: it is read only once a connection is up) has not reached the backend and goes to
 // the next one (each backend at most once); anything that may have reached a backend is never
 // sent again, since a visit would count twice.
 
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DRAINING_HEADER, sendError, type Logger, type VisitCounterError } from '@visit-counter/shared';
+import { sendError, type Logger, type VisitCounterError } from '@visit-counter/shared';
+import type { Dispatcher } from 'undici';
 import type { Backend } from './backend.js';
 import type { BackendPool } from './backend-pool.js';
 import { classifyUpstreamError, NoHealthyBackendError, NoRouteError } from './errors.js';
-import { clientAddressOf, downstreamResponseHeaders, requestIdOf, upstreamRequestHeaders } from './forward-headers.js';
+import { ClientGoneError, ForwardHandler } from './forward-handler.js';
+import { clientAddressOf, requestIdOf, upstreamRequestHeaders, type HeaderMap } from './forward-headers.js';
 import { bodyAttempt, type BodyAttempt } from './request-body.js';
 import type { Stats } from './stats.js';
 
@@ -33,52 +35,43 @@ function hasBody(req: IncomingMessage): boolean {
 }
 
 export function createProxy({ route, stats, trustProxy, retryAfterSeconds, logger }: ProxyOptions): ProxyHandler {
-  const forwardOnce = (backend: Backend, req: IncomingMessage, res: ServerResponse, headers: Record<string, string | string[]>, body: BodyAttempt | undefined) =>
-    backend.pool.stream(
-      {
-        path: req.url ?? '/',
-        method: req.method as 'GET',
-        headers,
-        body: body ? body.stream : null,
-      },
-      ({ statusCode, headers: upstream }) => {
-        if (upstream[DRAINING_HEADER] !== undefined && backend.recordDraining()) {
-          logger.info({ backend: backend.id }, 'backend %s is down: it is shutting down', backend.id);
-        }
-        const out = downstreamResponseHeaders(upstream);
-        delete out[DRAINING_HEADER];
-        out[BACKEND_HEADER] = backend.id;
-        res.writeHead(statusCode, out);
-        return res;
-      },
-    );
+  const forwardOnce = (backend: Backend, req: IncomingMessage, res: ServerResponse, headers: HeaderMap, extra: readonly string[], body: BodyAttempt | undefined) =>
+    new Promise<void>((resolve, reject) => {
+      const onDraining = (): void => {
+        if (backend.recordDraining()) logger.info({ backend: backend.id }, 'backend %s is down: it is shutting down', backend.id);
+      };
+      const handler = new ForwardHandler(res, extra, onDraining, (error) => (error ? reject(error) : resolve()));
+      backend.pool.dispatch(
+        { path: req.url ?? '/', method: req.method as Dispatcher.HttpMethod, headers, body: body ? body.stream : null },
+        handler,
+      );
+    });
 
-  const fail = (req: IncomingMessage, res: ServerResponse, error: VisitCounterError): void => {
+  const fail = (req: IncomingMessage, res: ServerResponse, error: VisitCounterError, requestId: string): void => {
     stats.errors[error.code] = (stats.errors[error.code] ?? 0) + 1;
     if (res.headersSent) {
       res.destroy(error);
       return;
     }
-    const headers = error.status === 503 ? { 'retry-after': String(retryAfterSeconds) } : {};
+    const headers = error.status === 503 ? { 'retry-after': String(retryAfterSeconds), 'x-request-id': requestId } : { 'x-request-id': requestId };
     sendError(req, res, error.status, error.code, error.message, headers);
   };
 
   return async (req, res, log) => {
     const requestId = requestIdOf(req, randomUUID);
     log['requestId'] = requestId;
-    res.setHeader('x-request-id', requestId);
     const headers = upstreamRequestHeaders(req, { clientAddress: clientAddressOf(req), proto: 'http', trustProxy, requestId });
     const body = hasBody(req);
     const pool = route(req);
     if (!pool) {
-      fail(req, res, new NoRouteError(req.headers.host));
+      fail(req, res, new NoRouteError(req.headers.host), requestId);
       return;
     }
     const tried = new Set<Backend>();
     for (;;) {
       const backend = pool.pick(tried);
       if (!backend) {
-        fail(req, res, new NoHealthyBackendError());
+        fail(req, res, new NoHealthyBackendError(), requestId);
         return;
       }
       // A retry is counted when another backend really takes the request, not when one refused.
@@ -89,9 +82,14 @@ export function createProxy({ route, stats, trustProxy, retryAfterSeconds, logge
       backend.requests += 1;
       const attempt = body ? bodyAttempt(req) : undefined;
       try {
-        await forwardOnce(backend, req, res, headers, attempt);
+        await forwardOnce(backend, req, res, headers, [BACKEND_HEADER, backend.id, 'x-request-id', requestId], attempt);
         return;
       } catch (error) {
+        if (error instanceof ClientGoneError) {
+          log['clientGone'] = true;
+          res.destroy();
+          return;
+        }
         const failure = classifyUpstreamError(backend.id, error);
         if (failure.notSent) {
           if (backend.recordConnectFailure()) {
@@ -102,7 +100,7 @@ export function createProxy({ route, stats, trustProxy, retryAfterSeconds, logge
         }
         if (failure.notSent && !attempt?.started && !res.headersSent) continue;
         log['upstreamError'] = failure.error.code;
-        fail(req, res, failure.error);
+        fail(req, res, failure.error, requestId);
         return;
       } finally {
         backend.inFlight -= 1;

@@ -92,7 +92,8 @@ export function createGracefulClose(server: Server, graceMs: number): () => Prom
   let closing: Promise<void> | undefined;
   // Once closing, every response still to finish ends its connection: otherwise a keep-alive
   // client keeps the server open until the grace period and may even send it new requests.
-  const inFlight = new Set<ServerResponse>();
+  // The latest response of each open connection: one map entry per connection, not per request.
+  const latest = new Map<Socket, ServerResponse>();
   const endConnectionAfter = (res: ServerResponse): void => {
     if (!res.headersSent) {
       res.setHeader('connection', 'close');
@@ -101,13 +102,15 @@ export function createGracefulClose(server: Server, graceMs: number): () => Prom
     const socket = res.socket;
     res.once('finish', () => socket?.end());
   };
-  server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+  server.on('connection', (socket: Socket) => {
+    socket.once('close', () => latest.delete(socket));
+  });
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     if (closing) {
       endConnectionAfter(res);
       return;
     }
-    inFlight.add(res);
-    res.once('close', () => inFlight.delete(res));
+    latest.set(req.socket, res);
   });
   return () => {
     closing ??= new Promise<void>((resolve) => {
@@ -115,7 +118,7 @@ export function createGracefulClose(server: Server, graceMs: number): () => Prom
         resolve();
         return;
       }
-      inFlight.forEach(endConnectionAfter);
+      for (const res of latest.values()) if (!res.writableFinished) endConnectionAfter(res);
       const timer = setTimeout(() => server.closeAllConnections(), graceMs);
       timer.unref();
       server.close(() => {
@@ -141,6 +144,7 @@ export function logAccess(
   fields: AccessLogFields = {},
   level: 'info' | 'debug' = 'info',
 ): void {
+  if (!logger.isLevelEnabled(level)) return;
   let logged = false;
   // Read now: by the time the response is done the socket may be gone.
   const remoteAddress = req.socket?.remoteAddress ?? '-';
