@@ -4,7 +4,7 @@
 // Tests build it on port 0 with their own resolver and logger; main.ts builds it from the
 // environment.
 
-import type { IncomingMessage, Server } from 'node:http';
+import type { Server } from 'node:http';
 import { isIP } from 'node:net';
 import { createGracefulClose, createHttpServer, listen, logAccess, type Logger } from '@visit-counter/shared';
 import { createAdmin, isAdminPath } from './admin.js';
@@ -71,7 +71,7 @@ export function createBalancer(config: BalancerConfig, deps: BalancerDeps): Bala
     routed.map((group) => ({ pattern: group.route, target: group.pool })),
     hasDefault ? defaultGroup.pool : undefined,
   );
-  const route = (req: IncomingMessage): BackendPool | undefined => hostRouter(req.headers.host);
+  const route = (host: string | undefined): BackendPool | undefined => hostRouter(host);
   const { pool, health } = defaultGroup;
   const discovery = defaultGroup.discoveries[0];
   const admin = createAdmin({

@@ -19,13 +19,20 @@ const HOP_BY_HOP = new Set([
   'expect',
 ]);
 
-export type HeaderMap = Record<string, string | string[]>;
-
 export interface ForwardContext {
-  clientAddress: string;
   proto: 'http' | 'https';
   trustProxy: boolean;
+  /** Makes a request id when the client sent none (or an unusable one). */
+  generateId: () => string;
+}
+
+/** What forwarding needs from the client's request head, read in one pass over its raw headers. */
+export interface ClientHead {
+  /** The headers for the backend, as the flat `[name, value, ...]` list undici takes. */
+  headers: string[];
   requestId: string;
+  host: string | undefined;
+  hasBody: boolean;
 }
 
 export function clientAddressOf(req: IncomingMessage): string {
@@ -33,37 +40,81 @@ export function clientAddressOf(req: IncomingMessage): string {
   return address.startsWith('::ffff:') ? address.slice(7) : address;
 }
 
-function connectionTokens(value: string | string[] | undefined): Set<string> {
+function connectionTokens(value: string | undefined): Set<string> {
   if (value === undefined) return new Set();
-  const text = Array.isArray(value) ? value.join(',') : value;
-  return new Set(text.split(',').map((token) => token.trim().toLowerCase()).filter(Boolean));
+  return new Set(value.split(',').map((token) => token.trim().toLowerCase()).filter(Boolean));
 }
 
-/** The request headers for the backend, from the client's raw headers. */
-export function upstreamRequestHeaders(req: IncomingMessage, ctx: ForwardContext, keepUpgrade = false): HeaderMap {
-  const listed = connectionTokens(req.headers.connection);
-  const out: HeaderMap = {};
+/**
+ * The client's head for the backend: hop-by-hop headers and those `Connection` lists left out
+ * (but `Upgrade`/`Connection` kept for an upgrade), `X-Forwarded-*` replaced at the edge or
+ * appended to behind a trusted proxy, `X-Request-Id` kept when sane or made anew.
+ */
+export function readClientHead(req: IncomingMessage, ctx: ForwardContext, keepUpgrade = false): ClientHead {
   const raw = req.rawHeaders;
+  const headers: string[] = [];
+  let connection: string | undefined;
+  let host: string | undefined;
+  let givenId: string | undefined;
+  let forwardedFor: string | undefined;
+  let forwardedProto: string | undefined;
+  let forwardedHost: string | undefined;
+  let hasBody = false;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = (raw[i] as string).toLowerCase();
+    const name = raw[i] as string;
     const value = raw[i + 1] as string;
-    if ((HOP_BY_HOP.has(name) || listed.has(name)) && !(keepUpgrade && (name === 'upgrade' || name === 'connection'))) continue;
-    if (name === 'x-forwarded-for' || name === 'x-forwarded-proto' || name === 'x-forwarded-host' || name === 'x-request-id') continue;
-    const existing = out[name];
-    if (existing === undefined) out[name] = value;
-    else if (Array.isArray(existing)) existing.push(value);
-    else out[name] = [existing, value];
+    const lower = name.toLowerCase();
+    switch (lower) {
+      case 'host':
+        host ??= value;
+        break;
+      case 'x-request-id':
+        givenId ??= value;
+        continue;
+      case 'x-forwarded-for':
+        forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
+        continue;
+      case 'x-forwarded-proto':
+        forwardedProto ??= value;
+        continue;
+      case 'x-forwarded-host':
+        forwardedHost ??= value;
+        continue;
+      case 'content-length':
+        if (value !== '0') hasBody = true;
+        break;
+      case 'transfer-encoding':
+        hasBody = true;
+        break;
+      case 'connection':
+        connection = connection === undefined ? value : `${connection}, ${value}`;
+        break;
+    }
+    if (HOP_BY_HOP.has(lower) && !(keepUpgrade && (lower === 'upgrade' || lower === 'connection'))) continue;
+    headers.push(name, value);
   }
-  const incoming = req.headers['x-forwarded-for'];
-  const prior = ctx.trustProxy && incoming ? (Array.isArray(incoming) ? incoming.join(', ') : incoming) : '';
-  out['x-forwarded-for'] = prior ? `${prior}, ${ctx.clientAddress}` : ctx.clientAddress;
-  const priorProto = ctx.trustProxy ? req.headers['x-forwarded-proto'] : undefined;
-  out['x-forwarded-proto'] = typeof priorProto === 'string' ? priorProto : ctx.proto;
-  const priorHost = ctx.trustProxy ? req.headers['x-forwarded-host'] : undefined;
-  const host = typeof priorHost === 'string' ? priorHost : req.headers.host;
-  if (host !== undefined) out['x-forwarded-host'] = host;
-  out['x-request-id'] = ctx.requestId;
-  return out;
+  if (connection !== undefined) {
+    const listed = connectionTokens(connection);
+    for (let i = headers.length - 2; i >= 0; i -= 2) {
+      const lower = (headers[i] as string).toLowerCase();
+      if (listed.has(lower) && !(keepUpgrade && lower === 'upgrade')) headers.splice(i, 2);
+    }
+  }
+  const clientAddress = clientAddressOf(req);
+  const requestId = usableRequestId(givenId) ?? ctx.generateId();
+  const prior = ctx.trustProxy ? forwardedFor : undefined;
+  headers.push('x-forwarded-for', prior ? `${prior}, ${clientAddress}` : clientAddress);
+  headers.push('x-forwarded-proto', (ctx.trustProxy ? forwardedProto : undefined) ?? ctx.proto);
+  const shownHost = (ctx.trustProxy ? forwardedHost : undefined) ?? host;
+  if (shownHost !== undefined) headers.push('x-forwarded-host', shownHost);
+  headers.push('x-request-id', requestId);
+  return { headers, requestId, host, hasBody };
+}
+
+/** A client-supplied request id is kept when it is sane. */
+function usableRequestId(given: string | undefined): string | undefined {
+  if (given !== undefined && given.length > 0 && given.length <= 200 && /^[\x21-\x7e]+$/.test(given)) return given;
+  return undefined;
 }
 
 /**
@@ -92,11 +143,4 @@ export function downstreamRawHeaders(raw: readonly Buffer[], extra: readonly str
   }
   for (const item of extra) headers.push(item);
   return { headers, draining };
-}
-
-/** A client-supplied request id is kept when it is sane; otherwise a new one is made. */
-export function requestIdOf(req: IncomingMessage, generate: () => string): string {
-  const given = req.headers['x-request-id'];
-  if (typeof given === 'string' && given.length > 0 && given.length <= 200 && /^[\x21-\x7e]+$/.test(given)) return given;
-  return generate();
 }

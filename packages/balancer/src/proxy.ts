@@ -12,15 +12,15 @@ import type { Backend } from './backend.js';
 import type { BackendPool } from './backend-pool.js';
 import { classifyUpstreamError, NoHealthyBackendError, NoRouteError } from './errors.js';
 import { ClientGoneError, ForwardHandler } from './forward-handler.js';
-import { clientAddressOf, requestIdOf, upstreamRequestHeaders, type HeaderMap } from './forward-headers.js';
+import { readClientHead } from './forward-headers.js';
 import { bodyAttempt, type BodyAttempt } from './request-body.js';
 import type { Stats } from './stats.js';
 
 export const BACKEND_HEADER = 'x-backend';
 
 export interface ProxyOptions {
-  /** The pool that serves a request (by its Host header); undefined: no route for it. */
-  route: (req: IncomingMessage) => BackendPool | undefined;
+  /** The pool that serves a request's Host; undefined: no route for it. */
+  route: (host: string | undefined) => BackendPool | undefined;
   stats: Stats;
   trustProxy: boolean;
   retryAfterSeconds: number;
@@ -29,13 +29,8 @@ export interface ProxyOptions {
 
 export type ProxyHandler = (req: IncomingMessage, res: ServerResponse, log: Record<string, unknown>) => Promise<void>;
 
-function hasBody(req: IncomingMessage): boolean {
-  const length = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
-}
-
 export function createProxy({ route, stats, trustProxy, retryAfterSeconds, logger }: ProxyOptions): ProxyHandler {
-  const forwardOnce = (backend: Backend, req: IncomingMessage, res: ServerResponse, headers: HeaderMap, extra: readonly string[], body: BodyAttempt | undefined) =>
+  const forwardOnce = (backend: Backend, req: IncomingMessage, res: ServerResponse, headers: string[], extra: readonly string[], body: BodyAttempt | undefined) =>
     new Promise<void>((resolve, reject) => {
       const onDraining = (): void => {
         if (backend.recordDraining()) logger.info({ backend: backend.id }, 'backend %s is down: it is shutting down', backend.id);
@@ -58,13 +53,11 @@ export function createProxy({ route, stats, trustProxy, retryAfterSeconds, logge
   };
 
   return async (req, res, log) => {
-    const requestId = requestIdOf(req, randomUUID);
+    const { headers, requestId, host, hasBody: body } = readClientHead(req, { proto: 'http', trustProxy, generateId: randomUUID });
     log['requestId'] = requestId;
-    const headers = upstreamRequestHeaders(req, { clientAddress: clientAddressOf(req), proto: 'http', trustProxy, requestId });
-    const body = hasBody(req);
-    const pool = route(req);
+    const pool = route(host);
     if (!pool) {
-      fail(req, res, new NoRouteError(req.headers.host), requestId);
+      fail(req, res, new NoRouteError(host), requestId);
       return;
     }
     const tried = new Set<Backend>();

@@ -8,10 +8,10 @@ import type { Logger } from '@visit-counter/shared';
 import type { BackendPool } from './backend-pool.js';
 import type { Backend } from './backend.js';
 import { classifyUpstreamError, NoHealthyBackendError, NoRouteError } from './errors.js';
-import { clientAddressOf, requestIdOf, upstreamRequestHeaders } from './forward-headers.js';
+import { readClientHead } from './forward-headers.js';
 
 export interface UpgradeOptions {
-  route: (req: IncomingMessage) => BackendPool | undefined;
+  route: (host: string | undefined) => BackendPool | undefined;
   trustProxy: boolean;
   connectTimeoutMs: number;
   retryAfterSeconds: number;
@@ -52,11 +52,10 @@ export function createUpgradeHandler({ route, trustProxy, connectTimeoutMs, retr
   const tunnels = new Set<Socket>();
   const handle = async (req: IncomingMessage, client: Socket, head: Buffer): Promise<void> => {
     client.on('error', () => client.destroy());
-    const requestId = requestIdOf(req, randomUUID);
-    const headers = upstreamRequestHeaders(req, { clientAddress: clientAddressOf(req), proto: 'http', trustProxy, requestId }, true);
-    const pool = route(req);
+    const { headers, requestId, host } = readClientHead(req, { proto: 'http', trustProxy, generateId: randomUUID }, true);
+    const pool = route(host);
     if (!pool) {
-      refuse(client, 404, 'Not Found', new NoRouteError(req.headers.host).message, '');
+      refuse(client, 404, 'Not Found', new NoRouteError(host).message, '');
       return;
     }
     const tried = new Set<Backend>();
@@ -84,9 +83,7 @@ export function createUpgradeHandler({ route, trustProxy, connectTimeoutMs, retr
       backend.inFlight += 1;
       logger.info({ backend: backend.id, path: req.url, requestId }, 'upgrade to %s via %s', req.headers.upgrade, backend.id);
       let head0 = `${req.method} ${req.url} HTTP/1.1\r\n`;
-      for (const [name, value] of Object.entries(headers)) {
-        for (const item of Array.isArray(value) ? value : [value]) head0 += `${name}: ${item}\r\n`;
-      }
+      for (let i = 0; i < headers.length; i += 2) head0 += `${headers[i]}: ${headers[i + 1]}\r\n`;
       upstream.write(head0 + '\r\n');
       if (head.length > 0) upstream.write(head);
       let released = false;
