@@ -22,16 +22,19 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
   private held: Buffer | undefined;
   private streaming = false;
   private finished = false;
+  private clientGone = false;
 
   constructor(res: ServerResponse, extra: readonly string[], onDraining: () => void, done: (error?: Error) => void) {
     this.res = res;
     this.extra = extra;
     this.onDraining = onDraining;
     this.done = done;
+    res.once('close', this.onClientClose);
   }
 
   private readonly onClientClose = (): void => {
     if (this.finished) return;
+    this.clientGone = true;
     this.abort?.(new ClientGoneError('the client closed the connection before the answer was complete'));
   };
 
@@ -39,6 +42,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
 
   onConnect(abort: (error?: Error) => void): void {
     this.abort = abort;
+    if (this.clientGone) abort(new ClientGoneError('the client closed the connection before the request was sent'));
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
@@ -47,7 +51,6 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     if (draining) this.onDraining();
     this.resumeUpstream = resume;
     this.res.writeHead(statusCode, headers);
-    this.res.once('close', this.onClientClose);
     return true;
   }
 
