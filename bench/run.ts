@@ -74,7 +74,13 @@ async function main(): Promise<void> {
   if (!tools.nginx) skipped.push('skipped: nginx not installed (no nginx rows, no ratios)');
   if (!tools.haproxy) skipped.push('skipped: haproxy not installed');
   if (!tools.redis) skipped.push('skipped: redis-server not installed (no end-to-end or seed scenario)');
-  if (options.workers === 0) skipped.push('skipped: balancer WORKERS row (packages/balancer/src/main.ts does not act on WORKERS yet; BENCH_WORKERS=n forces it)');
+  if (options.workers === 0) {
+    skipped.push(
+      process.env['BENCH_WORKERS'] === '0'
+        ? 'skipped: balancer WORKERS rows (BENCH_WORKERS=0)'
+        : 'skipped: balancer WORKERS rows (packages/balancer/src/main.ts does not use node:cluster yet; BENCH_WORKERS=n forces them)',
+    );
+  }
   if (options.runtime === 'dist' && !distIsCurrent()) {
     process.stderr.write('bench: BENCH_RUNTIME=dist but packages/*/dist is missing or older than src: run `npm run build` first\n');
     process.exit(2);
@@ -147,11 +153,13 @@ async function main(): Promise<void> {
   log(formatTable(rows));
   log('');
   log('req/s: median over rounds (visit runs: visit phase only); p50/p99: median over rounds; max: worst run; ratio: req/s over nginx\'s in the same scenario (web replica and hello-world rows: over the hello-world\'s);');
+  log('sock err: connect, read and write errors; timeouts: answers slower than wrk\'s timeout (2 s), which wrk counts as socket errors.');
   log('CPU µs/req: CPU time of the proxy\'s own processes (or the server\'s, in direct rows) per answered request, median over rounds: steadier than req/s on a busy machine; exact: drained visit run(s) where the counter grew by exactly the 2xx visits.');
   if (memory) {
     log(
       `memory (balancer RSS, MiB): start ${memory.startMiB}, peak at ${options.seedConnections} connections ${memory.peakDuringSeedMiB}, after seed ${memory.afterSeedMiB}, ` +
-        `after each sustained part ${memory.afterPartsMiB.join(' / ')}, peak overall ${memory.peakMiB}`,
+        (memory.afterPartsMiB.length > 0 ? `after each sustained part ${memory.afterPartsMiB.join(' / ')}, ` : '') +
+        `peak overall ${memory.peakMiB}`,
     );
   }
   if (distinct) {

@@ -181,10 +181,10 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Polls `probe` until it returns true; fails with the process's output when it exits or time runs out. */
-export async function waitUntil(what: string, probe: () => Promise<boolean>, process?: Managed, timeoutMs = 20_000): Promise<void> {
+export async function waitUntil(what: string, probe: () => Promise<boolean>, owner?: Managed, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (process?.exited()) throw new Error(`${process.name} exited while waiting for ${what}:\n${process.output()}`);
+    if (owner?.exited()) throw new Error(`${owner.name} exited while waiting for ${what}:\n${owner.output()}`);
     try {
       if (await probe()) return;
     } catch {
@@ -192,10 +192,10 @@ export async function waitUntil(what: string, probe: () => Promise<boolean>, pro
     }
     await sleep(50);
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${process ? `:\n${process.output()}` : ''}`);
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${owner ? `:\n${owner.output()}` : ''}`);
 }
 
-/** One GET to a loopback URL; resolves with the status and body (a fresh connection each time). */
+/** One GET to a loopback URL (readiness probes); resolves with the status and body. */
 export async function httpGet(url: string, timeoutMs = 2_000): Promise<{ status: number; body: string }> {
   const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { connection: 'close' } });
   return { status: response.status, body: await response.text() };

@@ -60,7 +60,10 @@ export interface Row {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** Connect, read and write errors, summed over the rounds. */
   socketErrors: number;
+  /** wrk's timeouts: answers slower than its timeout (2 s by default), summed over the rounds. */
+  timeouts: number;
   non2xx: number;
   /** Median CPU time of the system's own processes per request, microseconds. */
   cpuUsPerRequest?: number;
@@ -117,13 +120,18 @@ export async function measure(system: BenchSystem, settings: LoadSettings, durat
   return record;
 }
 
-/** The counter once it has stopped moving (two reads 250 ms apart agree; 5 s at most). */
+/**
+ * The counter once it has stopped moving: unchanged for 1 s (10 s at most). Requests on connections
+ * the server had not even accepted when wrk hung up can still arrive seconds later (SYN-ACK
+ * retransmits), so a short quiet spell is not enough after a 1000-connection run.
+ */
 export async function settled(counter: () => Promise<number>): Promise<number> {
   let last = await counter();
-  for (let i = 0; i < 20; i++) {
+  let quiet = 0;
+  for (let i = 0; i < 40 && quiet < 4; i++) {
     await sleep(250);
     const now = await counter();
-    if (now === last) return now;
+    quiet = now === last ? quiet + 1 : 0;
     last = now;
   }
   return last;
@@ -192,7 +200,8 @@ export function summarize(scenario: string, system: BenchSystem, runs: RunRecord
     p50Ms: round(median(loads.map((l) => l.p50Ms)), 2),
     p99Ms: round(median(loads.map((l) => l.p99Ms)), 2),
     maxMs: round(Math.max(0, ...loads.map((l) => l.maxMs)), 2),
-    socketErrors: loads.reduce((sum, l) => sum + socketErrorCount(l), 0),
+    socketErrors: loads.reduce((sum, l) => sum + socketErrorCount(l) - l.socketErrors.timeout, 0),
+    timeouts: loads.reduce((sum, l) => sum + l.socketErrors.timeout, 0),
     non2xx: loads.reduce((sum, l) => sum + l.non2xx, 0),
     runs: [...exactRuns, ...runs],
   };

@@ -1,7 +1,7 @@
 // The seed's load: `wrk -t4 -c1000` through a fresh balancer to the real replicas, then a
 // sustained run at the same load in parts, reading the balancer's resident memory at start,
-// during and after each part; every part checks the count exactly. Last, the "no count shown
-// twice" check, which reads every body. Then the same load through the balancer with workers,
+// during and after each part; every part checks the count exactly. Before the load, the "no
+// count shown twice" check, which reads every body. Then the same load through the balancer with workers,
 // through a BENCH_COMPARE_ROOT balancer if given, and through nginx, as the reference.
 
 import { join } from 'node:path';
@@ -29,9 +29,9 @@ export interface SeedReport {
   distinct: DistinctReport;
 }
 
-export async function seedLoad(ctx: BenchContext, { replicas, counter }: Replicas, workers?: number): Promise<SeedReport> {
+export async function seedLoad(ctx: BenchContext, { replicas, counter }: Replicas): Promise<SeedReport> {
   const { options, log } = ctx;
-  const label = workers ? `our balancer (WORKERS=${workers})` : 'our balancer (1 process)';
+  const label = 'our balancer (1 process)';
   let balancer: Service | undefined;
   try {
     balancer = await startBalancer({
@@ -39,7 +39,6 @@ export async function seedLoad(ctx: BenchContext, { replicas, counter }: Replica
       backends: replicas.map((replica) => replica.address),
       logLevel: 'warn',
       name: 'balancer-seed',
-      ...(workers ? { workers } : {}),
     });
     const pid = balancer.process.pid;
     await sleep(500);
@@ -49,6 +48,10 @@ export async function seedLoad(ctx: BenchContext, { replicas, counter }: Replica
     // wrk's own 2 s timeout, as in the seed (a slower answer counts as a timeout error), and a
     // 3 s drain, so that a visit answered that late still counts in the exactness check.
     delete settings.timeoutS;
+
+    log(`seed: ${options.distinctRequests} visits, ${options.distinctConcurrency} at a time, reading every count (first, while no load has run: a 1000-connection run leaves requests behind that arrive seconds later)`);
+    const distinct = await checkDistinctCounts(`http://${balancer.address}/`, counter, options.distinctRequests, options.distinctConcurrency);
+    log(`  ${distinct.pass ? 'PASS' : 'FAIL'}: ${distinct.ok} answers, ${distinct.distinct} distinct counts ${distinct.first}..${distinct.last}, counter +${distinct.counterDelta}, failed ${distinct.failed}`);
 
     log(`seed: wrk -t${options.seedThreads} -c${options.seedConnections} -d${options.seedS}s through ${label} (RSS at start ${memory.startMiB} MiB)`);
     const seedRun = await measure(system, settings, options.seedS, 1, 'exact');
@@ -69,10 +72,6 @@ export async function seedLoad(ctx: BenchContext, { replicas, counter }: Replica
       }
     }
     memory.peakMiB = Math.max(0, ...[seedRun, ...parts].map((run) => run.peakRssMiB ?? 0)) || undefined;
-
-    log(`seed: ${options.distinctRequests} visits, ${options.distinctConcurrency} at a time, reading every count`);
-    const distinct = await checkDistinctCounts(`http://${balancer.address}/`, counter, options.distinctRequests, options.distinctConcurrency);
-    log(`  ${distinct.pass ? 'PASS' : 'FAIL'}: ${distinct.ok} answers, ${distinct.distinct} distinct counts ${distinct.first}..${distinct.last}, counter +${distinct.counterDelta}, failed ${distinct.failed}`);
 
     const scenario = `seed ${options.seedConnections} conns`;
     const rows = [summarize(scenario, { ...system, label: `${label}, ${options.seedS} s` }, [seedRun])];
