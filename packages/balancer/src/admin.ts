@@ -14,7 +14,7 @@ import {
   UnknownBackendError,
 } from './errors.js';
 import type { ClusterLink } from './cluster.js';
-import type { Stats } from './stats.js';
+import { stateTotals, type Stats } from './stats.js';
 import { mergeStatuses } from './status-merge.js';
 
 export const ADMIN_PREFIX = '/_lb';
@@ -69,17 +69,12 @@ export function createAdmin({ groups, stats, adminToken, config, logger, extra, 
   const status = (): Record<string, unknown> => {
     const listed = everyBackend();
     const backends = listed.map(({ backend }) => backend);
-    const count = (state: string): number => backends.filter((backend) => backend.state === state).length;
     return {
       uptimeSeconds: Math.round((Date.now() - stats.startedAt.getTime()) / 1000),
       startedAt: stats.startedAt.toISOString(),
       ...extra?.(),
       totals: {
-        backends: backends.length,
-        up: count('up'),
-        down: count('down'),
-        draining: count('draining'),
-        unknown: count('unknown'),
+        ...stateTotals(backends.map((backend) => backend.state)),
         requests: stats.requests,
         retries: stats.retries,
         inFlight: backends.reduce((sum, backend) => sum + backend.inFlight, 0),

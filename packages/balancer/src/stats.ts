@@ -16,3 +16,9 @@ export function countResponse(stats: Stats, status: number): void {
   const bucket = `${Math.floor(status / 100)}xx`;
   stats.responses[bucket] = (stats.responses[bucket] ?? 0) + 1;
 }
+
+/** How many backends are in each state, as /_lb/status shows it. */
+export function stateTotals(states: readonly string[]): { backends: number; up: number; down: number; draining: number; unknown: number } {
+  const count = (state: string): number => states.filter((each) => each === state).length;
+  return { backends: states.length, up: count('up'), down: count('down'), draining: count('draining'), unknown: count('unknown') };
+}

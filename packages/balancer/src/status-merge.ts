@@ -1,6 +1,8 @@
 // With several worker processes, each has its own pool, checks and figures. The status page
 // shows the whole picture: figures added up, each backend once, its state as most workers see it.
 
+import { stateTotals } from './stats.js';
+
 type Status = Record<string, unknown>;
 type BackendView = Record<string, unknown> & { id: string };
 
@@ -43,16 +45,11 @@ export function mergeStatuses(statuses: readonly Status[]): Status {
   });
   const totals = statuses.map((status) => (status['totals'] ?? {}) as Record<string, unknown>);
   const add = (key: string): number => totals.reduce((total, t) => total + Number(t[key] ?? 0), 0);
-  const count = (state: string): number => backends.filter((backend) => backend.state === state).length;
   return {
     ...first,
     workers: statuses.length,
     totals: {
-      backends: backends.length,
-      up: count('up'),
-      down: count('down'),
-      draining: count('draining'),
-      unknown: count('unknown'),
+      ...stateTotals(backends.map((backend) => backend.state)),
       requests: add('requests'),
       retries: add('retries'),
       inFlight: add('inFlight'),

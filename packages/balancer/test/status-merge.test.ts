@@ -1,0 +1,45 @@
+// With WORKERS > 1, /_lb/status merges every worker's view: figures add up, each backend
+// shows once with the state most workers see.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { mergeStatuses } from '../src/status-merge.js';
+
+const view = (worker: number, states: Record<string, string>, requests: number) => ({
+  worker,
+  uptimeSeconds: 5,
+  totals: { requests, retries: 1, inFlight: 0, responses: { '2xx': requests }, errors: { LB_UPSTREAM_FAILED: 1 } },
+  backends: Object.entries(states).map(([id, state]) => ({ id, state, health: state, requests: requests / 2, failures: 0, inFlight: 0 })),
+});
+
+test('two workers: figures add up, each backend once, the majority state wins', () => {
+  const merged = mergeStatuses([
+    view(1, { 'a:1': 'up', 'b:1': 'up' }, 10),
+    view(2, { 'a:1': 'up', 'b:1': 'down' }, 20),
+    view(3, { 'a:1': 'up', 'b:1': 'down' }, 30),
+  ]);
+  assert.equal(merged['workers'], 3);
+  assert.deepEqual(merged['totals'], {
+    backends: 2,
+    up: 1,
+    down: 1,
+    draining: 0,
+    unknown: 0,
+    requests: 60,
+    retries: 3,
+    inFlight: 0,
+    responses: { '2xx': 60 },
+    errors: { LB_UPSTREAM_FAILED: 3 },
+  });
+  const backends = merged['backends'] as Array<{ id: string; state: string; requests: number; perWorker: unknown[] }>;
+  assert.deepEqual(backends.map((b) => [b.id, b.state, b.requests, b.perWorker.length]), [
+    ['a:1', 'up', 30, 3],
+    ['b:1', 'down', 30, 3],
+  ]);
+});
+
+test('a single answer is passed through with its figures', () => {
+  const merged = mergeStatuses([view(1, { 'a:1': 'draining' }, 4)]);
+  assert.equal(merged['workers'], 1);
+  assert.equal((merged['totals'] as { draining: number }).draining, 1);
+});
