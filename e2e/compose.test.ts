@@ -26,6 +26,9 @@ const stack = createStack(port);
 /** Every answer the test saw: a count shown twice or a lost 200 fails the run. */
 const seen = new Set<number>();
 let ok = 0;
+/** 503s whose visit Redis may have counted all the same (a reply lost as Redis went down). */
+let uncertain = 0;
+const UNCERTAIN = /may or may not have been counted|did not answer within/;
 function record(reply: Reply): { count: number; hostname: string } | undefined {
   if (reply.status !== 200) return undefined;
   const visit = parseVisit(reply.body);
@@ -124,7 +127,10 @@ test('a Redis restart keeps the count; requests meanwhile get a clear 503, never
   const replies = await steadyStream(stack.compose('restart', 'redis'));
   for (const reply of replies) {
     assert.ok(reply.status === 200 || reply.status === 503, `unexpected ${reply.status}: ${reply.body}`);
-    if (reply.status === 503) assert.match(reply.body, /\S.*\.\n$/, 'a 503 says what went wrong in one sentence');
+    if (reply.status === 503) {
+      assert.match(reply.body, /\S.*\.\n$/, 'a 503 says what went wrong in one sentence');
+      if (UNCERTAIN.test(reply.body)) uncertain += 1;
+    }
   }
   const next = await waitFor('a counted visit after the restart', async () => record(await get(port, '/')), 60_000);
   assert.ok(next.count > before, `the count continues from ${before} (got ${next.count})`);
@@ -138,6 +144,10 @@ test('a Redis restart keeps the count; requests meanwhile get a clear 503, never
 });
 
 test('the Redis counter equals the number of 200 responses seen', async () => {
-  assert.equal(await stack.counter(), ok);
-  assert.equal(Math.max(...seen), ok);
+  // Exactly, but for visits whose 503 said they may have been counted: a Redis that stops
+  // right after counting never sends its answer, and nobody can tell then.
+  const counter = await stack.counter();
+  assert.ok(counter >= ok && counter - ok <= uncertain, `counter ${counter}, 200s ${ok}, uncertain 503s ${uncertain}`);
+  assert.ok(Math.max(...seen) <= counter);
+  if (uncertain === 0) assert.equal(counter, ok);
 });

@@ -6,7 +6,7 @@
 // command stuck behind a frozen Redis that runs late (after we answered 503) counts nothing.
 
 import type { Redis } from 'ioredis';
-import { CounterTimeoutError, CounterUnavailableError } from './errors.js';
+import { CounterOutcomeUnknownError, CounterTimeoutError, CounterUnavailableError } from './errors.js';
 
 // KEYS[1] counter, ARGV[1] how many, ARGV[2] deadline in ms since the epoch (Redis clock).
 const INCREMENT_BEFORE_DEADLINE = `
@@ -75,7 +75,9 @@ export function createCounter({ redis, key, timeoutMs, now = Date.now }: Counter
       },
       (error: unknown) => {
         clearTimeout(timer);
-        fail(new CounterUnavailableError(error));
+        // An error reply means Redis ran the script and it failed: nothing was counted. Any
+        // other failure (the connection closed) leaves the visit's fate unknown.
+        fail((error as Error).name === 'ReplyError' ? new CounterUnavailableError(error) : new CounterOutcomeUnknownError(error));
       },
     );
   };

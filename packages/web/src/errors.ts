@@ -10,7 +10,22 @@ export class CounterUnavailableError extends VisitCounterError {
 
 export class CounterTimeoutError extends VisitCounterError {
   constructor(timeoutMs: number) {
-    super('WEB_COUNTER_TIMEOUT', 503, `The visit counter did not answer within ${timeoutMs} ms; the visit was not counted, please try again.`);
+    super('WEB_COUNTER_TIMEOUT', 503, `The visit counter did not answer within ${timeoutMs} ms; please try again.`);
+  }
+}
+
+/**
+ * The connection to Redis closed while the increment was on its way: Redis may have counted
+ * the visit before it went (a reply lost in a Redis shutdown). We cannot know, and say so.
+ */
+export class CounterOutcomeUnknownError extends VisitCounterError {
+  constructor(cause?: unknown) {
+    super(
+      'WEB_COUNTER_OUTCOME_UNKNOWN',
+      503,
+      'The connection to Redis closed while this visit was being counted, so it may or may not have been counted; please try again.',
+      { cause },
+    );
   }
 }
 
