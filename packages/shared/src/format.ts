@@ -52,6 +52,13 @@ export function compileTemplate(template: string): MessageTemplate {
   };
 }
 
+/** The content type of each format's answers. */
+export const CONTENT_TYPES: Readonly<Record<ResponseFormat, string>> = {
+  text: 'text/plain; charset=utf-8',
+  json: 'application/json; charset=utf-8',
+  html: 'text/html; charset=utf-8',
+};
+
 export interface Rendered {
   contentType: string;
   body: string;
@@ -76,13 +83,13 @@ export function renderVisit(visit: Visit, format: ResponseFormat, template: Mess
   switch (format) {
     case 'json':
       return {
-        contentType: 'application/json; charset=utf-8',
+        contentType: CONTENT_TYPES.json,
         body: JSON.stringify({ message, visits: visit.visits, instanceVisits: visit.instanceVisits, hostname: visit.hostname }) + '\n',
       };
     case 'html':
-      return { contentType: 'text/html; charset=utf-8', body: htmlPage('visit-counter', message) };
+      return { contentType: CONTENT_TYPES.html, body: htmlPage('visit-counter', message) };
     default:
-      return { contentType: 'text/plain; charset=utf-8', body: message + '\n' };
+      return { contentType: CONTENT_TYPES.text, body: message + '\n' };
   }
 }
 
@@ -90,10 +97,10 @@ export function renderVisit(visit: Visit, format: ResponseFormat, template: Mess
 export function renderMessage(message: string, format: ResponseFormat, extra: Record<string, unknown> = {}, key = 'message'): Rendered {
   switch (format) {
     case 'json':
-      return { contentType: 'application/json; charset=utf-8', body: JSON.stringify({ [key]: message, ...extra }) + '\n' };
+      return { contentType: CONTENT_TYPES.json, body: JSON.stringify({ [key]: message, ...extra }) + '\n' };
     case 'html':
-      return { contentType: 'text/html; charset=utf-8', body: htmlPage('visit-counter', message) };
+      return { contentType: CONTENT_TYPES.html, body: htmlPage('visit-counter', message) };
     default:
-      return { contentType: 'text/plain; charset=utf-8', body: message + '\n' };
+      return { contentType: CONTENT_TYPES.text, body: message + '\n' };
   }
 }

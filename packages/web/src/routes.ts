@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Redis } from 'ioredis';
 import {
+  CONTENT_TYPES,
   DRAINING_HEADER,
   VisitCounterError,
   negotiateFormat,
@@ -40,7 +41,7 @@ export function createRouter(ctx: RouteContext): Handler {
     const format = negotiateFormat(req.headers.accept);
     if (req.method === 'HEAD') {
       // HEAD tells what GET would send but must not count a visit.
-      res.writeHead(200, { ...NO_STORE, 'content-type': renderVisit({ visits: 0, instanceVisits: 0, hostname: '', port: 0 }, format, ctx.template).contentType });
+      res.writeHead(200, { ...NO_STORE, 'content-type': CONTENT_TYPES[format] });
       res.end();
       return;
     }

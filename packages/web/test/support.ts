@@ -2,16 +2,18 @@
 // service on port 0 built through config parsing, a plain node:http client and polling.
 
 import assert from 'node:assert/strict';
-import { Agent, request, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { createLogger, type Env } from '@visit-counter/shared';
 import {
   captureLogs,
+  httpRequest,
   spawnMain as spawnPackageMain,
   startRedis,
   type Cleanup,
   type LogCapture,
   type MainProcess,
+  type Reply,
+  type RequestOptions,
   type RedisServer,
 } from '@visit-counter/shared/test-helpers';
 import { loadWebConfig } from '../src/config.js';
@@ -52,34 +54,9 @@ export async function startWeb(t: Cleanup, redis: RedisServer, env: Env = {}, { 
   return { service, port, logs };
 }
 
-export interface Reply {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
+export type { Reply, RequestOptions };
 
-export interface RequestOptions {
-  method?: string;
-  headers?: OutgoingHttpHeaders;
-  agent?: Agent;
-}
-
-export function get(port: number, path: string, options: RequestOptions = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers ?? {}, agent: options.agent ?? false },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
-}
+export const get = httpRequest;
 
 /** The number in the default text message, or NaN. */
 export function visitsIn(body: string): number {

@@ -2,21 +2,12 @@
 // after the test), answers read whole; and a raw-socket exchange for requests no HTTP
 // client would send (garbage, huge or half-written heads, upgrades).
 
-import { Agent, request, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
+import { Agent, type OutgoingHttpHeaders } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { TestContext } from 'node:test';
+import { httpRequest, type Reply, type RequestOptions } from '@visit-counter/shared/test-helpers';
 
-export interface Reply {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-export interface RequestOptions {
-  method?: string;
-  headers?: OutgoingHttpHeaders;
-  body?: string | Buffer;
-}
+export type { Reply, RequestOptions };
 
 export interface Client {
   readonly agent: Agent;
@@ -24,21 +15,7 @@ export interface Client {
   get(path: string, headers?: OutgoingHttpHeaders): Promise<Reply>;
 }
 
-export function send(port: number, path: string, options: RequestOptions & { agent?: Agent | false } = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers ?? {}, agent: options.agent ?? false },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(options.body);
-  });
-}
+export const send = httpRequest;
 
 export function createClient(t: TestContext, port: number): Client {
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
