@@ -24,6 +24,7 @@ export const WEB_DEFAULTS = {
   redisUrl: 'redis://127.0.0.1:6379',
   redisKey: 'visits',
   redisTimeoutMs: 250, // 250 ms: a visit fails fast with 503 when Redis does not answer
+  redisReconcileMs: 5_000, // 5 seconds a visit whose reply was lost waits for Redis to say if it counted; 0: off
   shutdownGraceMs: 10_000, // 10 seconds for requests in flight after SIGTERM
   shutdownDrainMs: 0, // after SIGTERM, serve on (flagged as draining) this long before closing
   messageTemplate: DEFAULT_MESSAGE_TEMPLATE,
@@ -35,6 +36,7 @@ export interface WebConfig {
   redisUrl: string;
   redisKey: string;
   redisTimeoutMs: number;
+  redisReconcileMs: number;
   instanceName: string;
   messageTemplate: MessageTemplate;
   messageTemplateSource: string;
@@ -61,6 +63,7 @@ export function loadWebConfig(env: Env, hostname: string): WebConfig {
     redisUrl: readUrl(env, 'REDIS_URL', WEB_DEFAULTS.redisUrl, ['redis:', 'rediss:']).href,
     redisKey: readString(env, 'REDIS_KEY', WEB_DEFAULTS.redisKey),
     redisTimeoutMs: readInteger(env, 'REDIS_TIMEOUT_MS', WEB_DEFAULTS.redisTimeoutMs, { min: 10, max: 60_000 }),
+    redisReconcileMs: readInteger(env, 'REDIS_RECONCILE_MS', WEB_DEFAULTS.redisReconcileMs, { min: 0, max: 60_000 }),
     instanceName: readString(env, 'INSTANCE_NAME', hostname),
     messageTemplate,
     messageTemplateSource,

@@ -4,16 +4,27 @@
 //
 // The increment runs as a script that refuses to count once its deadline has passed: a
 // command stuck behind a frozen Redis that runs late (after we answered 503) counts nothing.
+// It also leaves its result under the batch's own token key for a while, so that a batch
+// whose reply is lost with the connection can be settled exactly once Redis is back
+// (reconcile.ts).
 
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { CounterOutcomeUnknownError, CounterTimeoutError, CounterUnavailableError } from './errors.js';
+import type { Logger } from '@visit-counter/shared';
+import { CounterTimeoutError, CounterUnavailableError } from './errors.js';
+import { createReconciler } from './reconcile.js';
 
-// KEYS[1] counter, ARGV[1] how many, ARGV[2] deadline in ms since the epoch (Redis clock).
+// KEYS[1] counter, KEYS[2] the batch's token key; ARGV[1] how many, ARGV[2] deadline in ms
+// since the epoch (Redis clock), ARGV[3] how long the token key lives in ms. Returns the
+// batch's last number; -1 past the deadline; -2 when the batch was marked "not counted".
 const INCREMENT_BEFORE_DEADLINE = `
+if redis.call('EXISTS', KEYS[2]) == 1 then return -2 end
 local now = redis.call('TIME')
 local nowMs = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 if nowMs > tonumber(ARGV[2]) then return -1 end
-return redis.call('INCRBY', KEYS[1], ARGV[1])
+local last = redis.call('INCRBY', KEYS[1], ARGV[1])
+redis.call('SET', KEYS[2], last, 'PX', ARGV[3])
+return last
 `;
 
 interface Waiter {
@@ -22,7 +33,7 @@ interface Waiter {
 }
 
 export interface Counter {
-  /** Counts one visit and returns its number. Rejects (and counts nothing) when Redis fails. */
+  /** Counts one visit and returns its number. Rejects when Redis fails; the error says whether it counted. */
   next(): Promise<number>;
 }
 
@@ -30,16 +41,27 @@ export interface CounterOptions {
   redis: Redis;
   key: string;
   timeoutMs: number;
+  /** How long a batch whose reply was lost waits for Redis to come back and tell; 0: not at all. */
+  reconcileMs: number;
+  logger: Logger;
   now?: () => number;
 }
 
-type ScriptedRedis = Redis & { visitIncrement(key: string, count: number, deadline: number): Promise<number> };
+type ScriptedRedis = Redis & {
+  visitIncrement(key: string, tokenKey: string, count: number, deadline: number, ttlMs: number): Promise<number>;
+};
 
-export function createCounter({ redis, key, timeoutMs, now = Date.now }: CounterOptions): Counter {
+export function createCounter({ redis, key, timeoutMs, reconcileMs, logger, now = Date.now }: CounterOptions): Counter {
   const scripted = redis as ScriptedRedis;
   if (typeof scripted.visitIncrement !== 'function') {
-    redis.defineCommand('visitIncrement', { numberOfKeys: 1, lua: INCREMENT_BEFORE_DEADLINE });
+    redis.defineCommand('visitIncrement', { numberOfKeys: 2, lua: INCREMENT_BEFORE_DEADLINE });
   }
+  // A token key is read back at most timeoutMs + reconcileMs after the increment ran; twice
+  // that keeps it safely long enough, and short enough that keys do not pile up.
+  const tokenTtlMs = 2 * (timeoutMs + reconcileMs);
+  const reconciler = createReconciler({ redis, windowMs: reconcileMs, ttlMs: tokenTtlMs, logger });
+  const tokenPrefix = `${key}:batch:${randomBytes(6).toString('base64url')}:`;
+  let sequence = 0;
   // The script must have run before our own timer fires, with room for the reply to travel back.
   const margin = Math.min(50, Math.floor(timeoutMs / 4));
   let waiting: Waiter[] = [];
@@ -47,37 +69,43 @@ export function createCounter({ redis, key, timeoutMs, now = Date.now }: Counter
   const flush = (): void => {
     const batch = waiting;
     waiting = [];
+    const tokenKey = tokenPrefix + (sequence += 1).toString(36);
     const started = now();
     let settled = false;
+    const hand = (last: number): void => {
+      const first = last - batch.length + 1;
+      batch.forEach((waiter, i) => waiter.resolve(first + i));
+    };
+    const refuse = (error: Error): void => batch.forEach((waiter) => waiter.reject(error));
     const fail = (error: Error): void => {
       if (settled) return;
       settled = true;
-      for (const waiter of batch) waiter.reject(error);
+      refuse(error);
     };
-    const timer = setTimeout(() => fail(new CounterTimeoutError(timeoutMs)), timeoutMs);
+    // Give up in the check phase, not the timers phase: after a busy spell of the event loop, a
+    // reply that already arrived is read first (poll phase) and the visit gets its count.
+    const timer = setTimeout(() => setImmediate(() => fail(new CounterTimeoutError(timeoutMs))), timeoutMs);
     timer.unref();
     if (redis.status !== 'ready') {
       clearTimeout(timer);
       fail(new CounterUnavailableError());
       return;
     }
-    scripted.visitIncrement(key, batch.length, started + timeoutMs - margin).then(
+    scripted.visitIncrement(key, tokenKey, batch.length, started + timeoutMs - margin, tokenTtlMs).then(
       (last) => {
         clearTimeout(timer);
         if (settled) return;
-        if (last < 0) {
-          fail(new CounterTimeoutError(timeoutMs));
-          return;
-        }
         settled = true;
-        const first = last - batch.length + 1;
-        batch.forEach((waiter, i) => waiter.resolve(first + i));
+        if (last < 0) refuse(new CounterTimeoutError(timeoutMs));
+        else hand(last);
       },
       (error: unknown) => {
         clearTimeout(timer);
-        // An error reply means Redis ran the script and it failed: nothing was counted. Any
-        // other failure (the connection closed) leaves the visit's fate unknown.
-        fail((error as Error).name === 'ReplyError' ? new CounterUnavailableError(error) : new CounterOutcomeUnknownError(error));
+        if (settled) return;
+        settled = true;
+        if (certainlyNotCounted(error)) refuse(new CounterUnavailableError(error));
+        // The connection closed with the increment sent: Redis may have run it. Ask once it is back.
+        else reconciler.settle(tokenKey, error).then(hand, refuse);
       },
     );
   };
@@ -90,4 +118,10 @@ export function createCounter({ redis, key, timeoutMs, now = Date.now }: Counter
       });
     },
   };
+}
+
+/** An error reply (the script ran and failed before counting) or a command ioredis never wrote. */
+function certainlyNotCounted(error: unknown): boolean {
+  const { name, message } = error as Error;
+  return name === 'ReplyError' || message.startsWith("Stream isn't writeable");
 }

@@ -15,8 +15,9 @@ export class CounterTimeoutError extends VisitCounterError {
 }
 
 /**
- * The connection to Redis closed while the increment was on its way: Redis may have counted
- * the visit before it went (a reply lost in a Redis shutdown). We cannot know, and say so.
+ * The connection to Redis closed while the increment was on its way, and Redis did not come
+ * back within REDIS_RECONCILE_MS to tell whether it counted the visit (a reply lost in a Redis
+ * shutdown). We cannot know, and say so.
  */
 export class CounterOutcomeUnknownError extends VisitCounterError {
   constructor(cause?: unknown) {

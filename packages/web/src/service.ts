@@ -19,7 +19,13 @@ export interface WebService {
 
 export function createWebService(config: WebConfig, logger: Logger): WebService {
   const redis = createRedisClient(config.redisUrl, config.redisTimeoutMs, logger);
-  const counter = createCounter({ redis, key: config.redisKey, timeoutMs: config.redisTimeoutMs });
+  const counter = createCounter({
+    redis,
+    key: config.redisKey,
+    timeoutMs: config.redisTimeoutMs,
+    reconcileMs: config.redisReconcileMs,
+    logger,
+  });
   let server: Server | undefined;
   let draining = false;
   const route = createRouter({

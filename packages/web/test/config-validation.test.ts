@@ -18,6 +18,7 @@ test('unset (or blank) variables take the documented defaults', () => {
       redisUrl: 'redis://127.0.0.1:6379',
       redisKey: 'visits',
       redisTimeoutMs: 250,
+      redisReconcileMs: 5000,
       instanceName: 'test-host',
       messageTemplateSource: "I've been visited {visits} times, and my hostname is {hostname}",
       shutdownGraceMs: 10_000,
@@ -30,6 +31,7 @@ test('unset (or blank) variables take the documented defaults', () => {
   }
   assert.equal(WEB_DEFAULTS.port, 3000);
   assert.ok(WEB_DEFAULTS.redisTimeoutMs < 1000, 'the default Redis deadline is well under a second');
+  assert.ok(WEB_DEFAULTS.redisReconcileMs < WEB_DEFAULTS.shutdownGraceMs, 'a visit held for Redis fits in the shutdown grace');
 });
 
 test('set variables are parsed into the configuration', () => {
@@ -40,6 +42,7 @@ test('set variables are parsed into the configuration', () => {
       REDIS_URL: 'redis://cache:6380/1',
       REDIS_KEY: 'site:visits',
       REDIS_TIMEOUT_MS: '500',
+      REDIS_RECONCILE_MS: '0',
       INSTANCE_NAME: 'web-2',
       MESSAGE_TEMPLATE: '{hostname}:{port} #{instanceVisits}/{visits}',
       SHUTDOWN_GRACE_MS: '0',
@@ -53,6 +56,7 @@ test('set variables are parsed into the configuration', () => {
   assert.equal(config.redisUrl, 'redis://cache:6380/1');
   assert.equal(config.redisKey, 'site:visits');
   assert.equal(config.redisTimeoutMs, 500);
+  assert.equal(config.redisReconcileMs, 0, '0 turns reconciliation off');
   assert.equal(config.instanceName, 'web-2');
   assert.equal(config.messageTemplate(VISIT), 'h:80 #2/3');
   assert.equal(config.shutdownGraceMs, 0);
@@ -72,6 +76,11 @@ test('a bad value is a ConfigError naming the variable, the value and the rule',
     [{ REDIS_TIMEOUT_MS: '0' }, 'REDIS_TIMEOUT_MS="0": expected an integer from 10 to 60000'],
     [{ REDIS_TIMEOUT_MS: '250ms' }, 'REDIS_TIMEOUT_MS="250ms": expected an integer from 10 to 60000'],
     [{ REDIS_TIMEOUT_MS: '60001' }, 'REDIS_TIMEOUT_MS="60001": expected an integer from 10 to 60000'],
+    [{ REDIS_RECONCILE_MS: 'soon' }, 'REDIS_RECONCILE_MS="soon": expected an integer from 0 to 60000'],
+    [{ REDIS_RECONCILE_MS: '-1' }, 'REDIS_RECONCILE_MS="-1": expected an integer from 0 to 60000'],
+    [{ REDIS_RECONCILE_MS: '2.5' }, 'REDIS_RECONCILE_MS="2.5": expected an integer from 0 to 60000'],
+    [{ REDIS_RECONCILE_MS: '5s' }, 'REDIS_RECONCILE_MS="5s": expected an integer from 0 to 60000'],
+    [{ REDIS_RECONCILE_MS: '60001' }, 'REDIS_RECONCILE_MS="60001": expected an integer from 0 to 60000'],
     [{ SHUTDOWN_GRACE_MS: '-5' }, 'SHUTDOWN_GRACE_MS="-5": expected a non-negative integer'],
     [{ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL="verbose": expected one of fatal, error, warn, info, debug, trace, silent'],
     [{ LOG_FORMAT: 'xml' }, 'LOG_FORMAT="xml": expected one of json, pretty'],
