@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const PROJECT = 'visit-counter-e2e';
 const COMPOSE = process.env['COMPOSE'] ?? 'docker-compose';
-const DOCKER = process.env['DOCKER'] ?? 'docker';
+export const DOCKER = process.env['DOCKER'] ?? 'docker';
 
 export interface Run {
   code: number;
