@@ -76,6 +76,7 @@ export function createAdmin({ groups, stats, adminToken, config, logger, extra, 
       totals: {
         ...stateTotals(backends.map((backend) => backend.state)),
         requests: stats.requests,
+        fastPath: stats.fastPath,
         retries: stats.retries,
         inFlight: backends.reduce((sum, backend) => sum + backend.inFlight, 0),
         responses: stats.responses,

@@ -4,8 +4,9 @@
 // Tests build it on port 0 with their own resolver and logger; main.ts builds it from the
 // environment.
 
+import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import { isIP } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import { createGracefulClose, createHttpServer, listen, logAccess, type Logger } from '@visit-counter/shared';
 import { createAdmin, isAdminPath } from './admin.js';
 import type { ClusterLink } from './cluster.js';
@@ -13,6 +14,7 @@ import type { BackendPool } from './backend-pool.js';
 import { publicConfig, type BalancerConfig } from './config.js';
 import { dnsServerResolve, systemResolve, type DnsDiscovery, type ResolveAddresses } from './discovery.js';
 import type { HealthChecker } from './health-checker.js';
+import { createFastPath, type FastPath, type FastPathOptions as FastPathDeps } from './fast-path/fast-path.js';
 import { createHostRouter } from './host-router.js';
 import { createUpstreamGroup, type UpstreamGroup } from './upstream-group.js';
 import { createProxy } from './proxy.js';
@@ -114,6 +116,7 @@ export function createBalancer(config: BalancerConfig, deps: BalancerDeps): Bala
   });
   server.on('upgrade', (req, socket, head) => void upgrade.handle(req, socket as import('node:net').Socket, head));
   const closeServer = createGracefulClose(server, config.shutdownGraceMs);
+  const fast = config.fastPath ? installFastPath(server, config, { route, stats, logger }) : undefined;
   let closing: Promise<void> | undefined;
 
   return {
@@ -141,8 +144,12 @@ export function createBalancer(config: BalancerConfig, deps: BalancerDeps): Bala
         for (const group of groups) for (const dns of group.discoveries) dns.close();
         // Upgraded connections keep the server from closing, yet are no longer its to cut:
         // they get the same grace period as requests in flight.
-        const cutTunnels = setTimeout(() => upgrade.closeAll(), config.shutdownGraceMs);
+        const cutTunnels = setTimeout(() => {
+          upgrade.closeAll();
+          fast?.destroyAll();
+        }, config.shutdownGraceMs);
         cutTunnels.unref();
+        fast?.close();
         await closeServer();
         clearTimeout(cutTunnels);
         await Promise.all(groups.map((group) => group.close()));
@@ -150,4 +157,27 @@ export function createBalancer(config: BalancerConfig, deps: BalancerDeps): Bala
       return closing;
     },
   };
+}
+
+/**
+ * Puts the fast path in front of Node's HTTP server: the server's own `connection` listeners
+ * run only for connections the fast path hands over, followed by the bytes it already read.
+ */
+function installFastPath(server: Server, config: BalancerConfig, deps: Pick<FastPathDeps, 'route' | 'stats' | 'logger'>): FastPath {
+  const listeners = server.listeners('connection') as Array<(socket: Socket) => void>;
+  server.removeAllListeners('connection');
+  const fast = createFastPath({
+    ...deps,
+    trustProxy: config.trustProxy,
+    maxHeaderSize: config.limits.maxHeaderSize,
+    headersTimeoutMs: config.limits.headersTimeoutMs,
+    keepAliveTimeoutMs: config.limits.keepAliveTimeoutMs,
+    generateId: randomUUID,
+    handOver(socket, bytes) {
+      for (const listener of listeners) listener.call(server, socket);
+      if (bytes !== undefined && bytes.length > 0) socket.emit('data', bytes);
+    },
+  });
+  server.on('connection', fast.accept);
+  return fast;
 }

@@ -75,6 +75,8 @@ export interface BalancerConfig {
   retryAfterSeconds: number;
   shutdownGraceMs: number;
   workers: number;
+  /** Plain GET/HEAD heads skip Node's HTTP server (fast-path/fast-path.ts). */
+  fastPath: boolean;
   limits: HttpServerLimits;
   logLevel: LogLevel;
   logFormat: LogFormat;
@@ -128,6 +130,7 @@ export function loadBalancerConfig(env: Env): BalancerConfig {
     retryAfterSeconds: readInteger(env, 'RETRY_AFTER_SECONDS', BALANCER_DEFAULTS.retryAfterSeconds, { min: 0 }),
     shutdownGraceMs: readInteger(env, 'SHUTDOWN_GRACE_MS', BALANCER_DEFAULTS.shutdownGraceMs, { min: 0 }),
     workers: readInteger(env, 'WORKERS', BALANCER_DEFAULTS.workers, { min: 1, max: 64 }),
+    fastPath: readBoolean(env, 'FAST_PATH', true),
     limits: readHttpServerLimits(env),
     logLevel: log.level,
     logFormat: log.format,

@@ -36,12 +36,20 @@ export interface ClientHead {
 }
 
 export function clientAddressOf(req: IncomingMessage): string {
-  const address = req.socket.remoteAddress ?? '';
+  return plainAddress(req.socket.remoteAddress);
+}
+
+/** A socket's peer address as X-Forwarded-For shows it: IPv4-mapped IPv6 as plain IPv4. */
+export function plainAddress(address: string | undefined): string {
+  if (address === undefined) return '';
   return address.startsWith('::ffff:') ? address.slice(7) : address;
 }
 
-function connectionTokens(value: string | undefined): Set<string> {
-  if (value === undefined) return new Set();
+const NO_TOKENS: ReadonlySet<string> = new Set();
+
+function connectionTokens(value: string | undefined): ReadonlySet<string> {
+  // The usual values name no other header: no set to build.
+  if (value === undefined || value === 'keep-alive' || value === 'close') return NO_TOKENS;
   return new Set(value.split(',').map((token) => token.trim().toLowerCase()).filter(Boolean));
 }
 
@@ -51,7 +59,11 @@ function connectionTokens(value: string | undefined): Set<string> {
  * appended to behind a trusted proxy, `X-Request-Id` kept when sane or made anew.
  */
 export function readClientHead(req: IncomingMessage, ctx: ForwardContext, keepUpgrade = false): ClientHead {
-  const raw = req.rawHeaders;
+  return clientHeadFrom(req.rawHeaders, clientAddressOf(req), ctx, keepUpgrade);
+}
+
+/** `readClientHead` on a raw `[name, value, ...]` list, for heads parsed without Node's server. */
+export function clientHeadFrom(raw: readonly string[], clientAddress: string, ctx: ForwardContext, keepUpgrade = false): ClientHead {
   const headers: string[] = [];
   let connection: string | undefined;
   let host: string | undefined;
@@ -100,7 +112,6 @@ export function readClientHead(req: IncomingMessage, ctx: ForwardContext, keepUp
       if (listed.has(lower) && !(keepUpgrade && lower === 'upgrade')) headers.splice(i, 2);
     }
   }
-  const clientAddress = clientAddressOf(req);
   const requestId = usableRequestId(givenId) ?? ctx.generateId();
   const prior = ctx.trustProxy ? forwardedFor : undefined;
   headers.push('x-forwarded-for', prior ? `${prior}, ${clientAddress}` : clientAddress);
@@ -119,11 +130,12 @@ function usableRequestId(given: string | undefined): string | undefined {
 
 /**
  * The response head for the client, as the flat `[name, value, ...]` list `writeHead` takes:
- * the backend's raw headers less hop-by-hop ones and those its `Connection` lists, then `extra`.
+ * the backend's raw headers less hop-by-hop ones, those its `Connection` lists and those `extra`
+ * names, then `extra`.
  * Also says whether the backend flagged itself as draining (that header stays here).
  */
 export function downstreamRawHeaders(raw: readonly Buffer[], extra: readonly string[]): { headers: string[]; draining: boolean } {
-  let listed: Set<string> | undefined;
+  let listed: ReadonlySet<string> | undefined;
   const headers: string[] = [];
   let draining = false;
   for (let i = 0; i < raw.length; i += 2) {
@@ -135,12 +147,18 @@ export function downstreamRawHeaders(raw: readonly Buffer[], extra: readonly str
       draining = true;
       continue;
     }
+    if (namedIn(extra, lower)) continue; // ours replace the backend's (X-Request-Id echoed back)
     headers.push(name, (raw[i + 1] as Buffer).toString('latin1'));
   }
-  if (listed !== undefined) {
+  if (listed !== undefined && listed.size > 0) {
     const tokens = listed;
     for (let i = headers.length - 2; i >= 0; i -= 2) if (tokens.has((headers[i] as string).toLowerCase())) headers.splice(i, 2);
   }
   for (const item of extra) headers.push(item);
   return { headers, draining };
+}
+
+function namedIn(list: readonly string[], lower: string): boolean {
+  for (let i = 0; i < list.length; i += 2) if (list[i] === lower) return true;
+  return false;
 }

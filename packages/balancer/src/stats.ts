@@ -3,13 +3,15 @@
 export interface Stats {
   startedAt: Date;
   requests: number;
+  /** Of `requests`, those answered by the fast path (fast-path/fast-path.ts). */
+  fastPath: number;
   retries: number;
   responses: Record<string, number>;
   errors: Record<string, number>;
 }
 
 export function createStats(): Stats {
-  return { startedAt: new Date(), requests: 0, retries: 0, responses: {}, errors: {} };
+  return { startedAt: new Date(), requests: 0, fastPath: 0, retries: 0, responses: {}, errors: {} };
 }
 
 export function countResponse(stats: Stats, status: number): void {

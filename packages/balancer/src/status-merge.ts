@@ -51,6 +51,7 @@ export function mergeStatuses(statuses: readonly Status[]): Status {
     totals: {
       ...stateTotals(backends.map((backend) => backend.state)),
       requests: add('requests'),
+      fastPath: add('fastPath'),
       retries: add('retries'),
       inFlight: add('inFlight'),
       responses: sumRecords(totals.map((t) => t['responses'] as Record<string, number>)),

@@ -8,7 +8,7 @@ import { mergeStatuses } from '../src/status-merge.js';
 const view = (worker: number, states: Record<string, string>, requests: number) => ({
   worker,
   uptimeSeconds: 5,
-  totals: { requests, retries: 1, inFlight: 0, responses: { '2xx': requests }, errors: { LB_UPSTREAM_FAILED: 1 } },
+  totals: { requests, fastPath: requests - 1, retries: 1, inFlight: 0, responses: { '2xx': requests }, errors: { LB_UPSTREAM_FAILED: 1 } },
   backends: Object.entries(states).map(([id, state]) => ({ id, state, health: state, requests: requests / 2, failures: 0, inFlight: 0 })),
 });
 
@@ -26,6 +26,7 @@ test('two workers: figures add up, each backend once, the majority state wins', 
     draining: 0,
     unknown: 0,
     requests: 60,
+    fastPath: 57,
     retries: 3,
     inFlight: 0,
     responses: { '2xx': 60 },

@@ -138,6 +138,41 @@ export interface AccessLogFields {
   [key: string]: unknown;
 }
 
+/** What one access line says about one exchange. */
+export interface AccessLine {
+  method: string | undefined;
+  path: string | undefined;
+  httpVersion: string;
+  status: number;
+  remoteAddress: string;
+  requestId: string | undefined;
+  startedAt: bigint;
+  fields: AccessLogFields;
+}
+
+/** Writes one access line: the seed documents' `"GET / HTTP/1.1" 200` shape plus JSON fields. */
+export function writeAccessLine(logger: Logger, level: 'info' | 'debug', line: AccessLine): void {
+  const durationMs = Number(process.hrtime.bigint() - line.startedAt) / 1e6;
+  logger[level](
+    {
+      method: line.method,
+      path: line.path,
+      status: line.status,
+      durationMs: Math.round(durationMs * 100) / 100,
+      remoteAddress: line.remoteAddress,
+      requestId: line.requestId,
+      ...line.fields,
+    },
+    '%s - - "%s %s HTTP/%s" %d %s',
+    line.remoteAddress,
+    line.method,
+    line.path,
+    line.httpVersion,
+    line.status,
+    `${durationMs.toFixed(1)}ms`,
+  );
+}
+
 /** One access line per request, written when the response finishes (or the client goes away). */
 export function logAccess(
   logger: Logger,
@@ -154,27 +189,17 @@ export function logAccess(
   const write = (): void => {
     if (logged) return;
     logged = true;
-    const durationMs = Number(process.hrtime.bigint() - startedAt) / 1e6;
-    const status = res.writableFinished ? res.statusCode : 499;
     const requestId = req.headers['x-request-id'];
-    logger[level](
-      {
-        method: req.method,
-        path: req.url,
-        status,
-        durationMs: Math.round(durationMs * 100) / 100,
-        remoteAddress,
-        requestId: Array.isArray(requestId) ? requestId[0] : requestId,
-        ...fields,
-      },
-      '%s - - "%s %s HTTP/%s" %d %s',
+    writeAccessLine(logger, level, {
+      method: req.method,
+      path: req.url,
+      httpVersion: req.httpVersion,
+      status: res.writableFinished ? res.statusCode : 499,
       remoteAddress,
-      req.method,
-      req.url,
-      req.httpVersion,
-      status,
-      `${durationMs.toFixed(1)}ms`,
-    );
+      requestId: Array.isArray(requestId) ? requestId[0] : requestId,
+      startedAt,
+      fields,
+    });
   };
   res.once('finish', write);
   res.once('close', write);

@@ -1,0 +1,245 @@
+// The fast path: most requests a visit counter gets are one small `GET /` head in one read.
+// For those, the balancer skips Node's HTTP server (its parser, IncomingMessage and
+// ServerResponse cost more CPU than the forwarding itself) and writes the answer to the socket
+// directly; the backend side is the same undici Pool as always.
+//
+// Every connection starts here. The first read that is not a plain head (request-head.ts), a
+// host with no route, no healthy backend, a refused backend connection, a pipelined request:
+// the connection is handed, with the bytes just read, to Node's HTTP server and the full path
+// (proxy.ts) for good. So the two paths answer alike, and every unusual case has one home.
+
+import type { Socket } from 'node:net';
+import { writeAccessLine, type Logger } from '@visit-counter/shared';
+import type { BackendPool } from '../backend-pool.js';
+import type { Backend } from '../backend.js';
+import { classifyUpstreamError } from '../errors.js';
+import { ClientGoneError } from '../forward-handler.js';
+import { clientHeadFrom, plainAddress } from '../forward-headers.js';
+import { BACKEND_HEADER } from '../proxy.js';
+import { countResponse, type Stats } from '../stats.js';
+import { RawForwardHandler, rawErrorResponse, type RawExchange } from './raw-response.js';
+import { parseFastRequest, type FastRequest } from './request-head.js';
+
+export interface FastPathOptions {
+  route: (host: string | undefined) => BackendPool | undefined;
+  stats: Stats;
+  trustProxy: boolean;
+  logger: Logger;
+  maxHeaderSize: number;
+  headersTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  generateId: () => string;
+  /** Gives the connection to Node's HTTP server, with bytes already read from it. */
+  handOver: (socket: Socket, bytes: Buffer | undefined) => void;
+}
+
+export interface FastPath {
+  /** The server's `connection` listener. */
+  accept(socket: Socket): void;
+  /** Idle connections close now; busy ones after their answer. */
+  close(): void;
+  /** Cuts every connection still here. */
+  destroyAll(): void;
+}
+
+export function createFastPath(options: FastPathOptions): FastPath {
+  const { stats, logger } = options;
+  const connections = new Set<FastConnection>();
+  const accessLevel = (): boolean => logger.isLevelEnabled('info');
+  let closing = false;
+
+  class FastConnection {
+    readonly socket: Socket;
+    private exchange: RawForwardHandler | undefined;
+    private pending: Buffer[] = [];
+    private endAfter = false;
+    private served = false;
+
+    constructor(socket: Socket) {
+      this.socket = socket;
+      socket.setNoDelay(true);
+      socket.setTimeout(options.headersTimeoutMs);
+      socket.on('data', this.onData);
+      socket.on('timeout', this.onTimeout);
+      socket.on('error', this.onError);
+      socket.on('end', this.onError);
+      socket.on('close', this.onClose);
+    }
+
+    private readonly onData = (chunk: Buffer): void => {
+      if (this.exchange) {
+        // A pipelined request: the full path takes the connection once this answer is out.
+        this.pending.push(chunk);
+        this.socket.pause();
+        return;
+      }
+      const request = parseFastRequest(chunk, options.maxHeaderSize);
+      const pool = request && options.route(request.host);
+      const backend = pool?.pick();
+      if (!request || !pool || !backend) {
+        this.handOver(chunk);
+        return;
+      }
+      this.forward(chunk, request, pool, backend);
+    };
+
+    private forward(chunk: Buffer, request: FastRequest, pool: BackendPool, backend: Backend): void {
+      const startedAt = process.hrtime.bigint();
+      const { headers, requestId } = clientHeadFrom(request.rawHeaders, plainAddress(this.socket.remoteAddress), {
+        proto: 'http',
+        trustProxy: options.trustProxy,
+        generateId: options.generateId,
+      });
+      const exchange: RawExchange = {
+        head: request.method === 'HEAD',
+        extra: [BACKEND_HEADER, backend.id, 'x-request-id', requestId],
+        close: request.close || closing,
+        keepAliveSeconds: Math.floor(options.keepAliveTimeoutMs / 1000),
+      };
+      const fields: Record<string, unknown> = { requestId, backend: backend.id };
+      stats.requests += 1;
+      stats.fastPath += 1;
+      backend.inFlight += 1;
+      backend.requests += 1;
+      if (!this.served) {
+        this.served = true;
+        this.socket.setTimeout(options.keepAliveTimeoutMs); // idle between requests; ignored while busy
+      }
+      const onDraining = (): void => {
+        if (backend.recordDraining()) logger.info({ backend: backend.id }, 'backend %s is down: it is shutting down', backend.id);
+      };
+      const handler = new RawForwardHandler(this.socket, exchange, onDraining, (error) => {
+        backend.inFlight -= 1;
+        pool.releaseIfIdle(backend);
+        const status = error ? this.failed(error, chunk, backend, handler, exchange, request, fields) : handler.status;
+        if (status === undefined) return; // handed over
+        if (accessLevel()) {
+          writeAccessLine(logger, 'info', {
+            method: request.method,
+            path: request.target,
+            httpVersion: '1.1',
+            status,
+            remoteAddress: this.socket.remoteAddress ?? '-',
+            requestId,
+            startedAt,
+            fields,
+          });
+        }
+        this.finished(exchange.close || this.endAfter);
+      });
+      this.exchange = handler;
+      backend.pool.dispatch({ path: request.target, method: request.method, headers, body: null }, handler);
+    }
+
+    /** Answers a failed exchange; the status for the access line, or undefined once handed over. */
+    private failed(
+      error: Error,
+      chunk: Buffer,
+      backend: Backend,
+      handler: RawForwardHandler,
+      exchange: RawExchange,
+      request: FastRequest,
+      fields: Record<string, unknown>,
+    ): number | undefined {
+      if (error instanceof ClientGoneError) {
+        fields['clientGone'] = true;
+        this.socket.destroy();
+        return 499;
+      }
+      const failure = classifyUpstreamError(backend.id, error);
+      if (failure.notSent) {
+        if (backend.recordConnectFailure()) {
+          logger.warn({ backend: backend.id, code: failure.error.code }, 'backend %s is down: connection failed', backend.id);
+        }
+      } else {
+        backend.failures += 1;
+      }
+      if (failure.notSent && handler.status === 0) {
+        // Nothing reached the backend: the full path tries the next one with the same bytes.
+        stats.requests -= 1;
+        stats.fastPath -= 1;
+        stats.retries += 1;
+        this.exchange = undefined;
+        this.handOver(chunk);
+        return undefined;
+      }
+      fields['upstreamError'] = failure.error.code;
+      stats.errors[failure.error.code] = (stats.errors[failure.error.code] ?? 0) + 1;
+      if (handler.status !== 0) {
+        this.socket.destroy(); // the answer was under way: cutting it is the only honest signal
+        return handler.status;
+      }
+      const extra = ['x-request-id', fields['requestId'] as string];
+      this.socket.write(rawErrorResponse(failure.error.status, failure.error.code, failure.error.message, request.accept, extra, exchange));
+      countResponse(stats, failure.error.status);
+      return failure.error.status;
+    }
+
+    private finished(close: boolean): void {
+      if (this.exchange?.status) countResponse(stats, this.exchange.status);
+      this.exchange = undefined;
+      if (this.socket.destroyed) return;
+      if (close) {
+        this.socket.end();
+        return;
+      }
+      if (this.pending.length > 0) {
+        const bytes = Buffer.concat(this.pending);
+        this.pending = [];
+        this.handOver(bytes);
+        this.socket.resume();
+      }
+    }
+
+    private handOver(bytes: Buffer): void {
+      const { socket } = this;
+      connections.delete(this);
+      socket.setTimeout(0);
+      socket.off('data', this.onData);
+      socket.off('timeout', this.onTimeout);
+      socket.off('error', this.onError);
+      socket.off('end', this.onError);
+      socket.off('close', this.onClose);
+      options.handOver(socket, bytes);
+    }
+
+    /** Idle too long (or silent since connecting): closed without a word, as Node's server does. */
+    private readonly onTimeout = (): void => {
+      if (!this.exchange) this.socket.destroy();
+    };
+
+    // An error, or the client's end of the connection: Node's server (with the half-open
+    // connections it allows) treats an ended client as gone too, and so does this.
+    private readonly onError = (): void => {
+      this.socket.destroy();
+    };
+
+    private readonly onClose = (): void => {
+      connections.delete(this);
+      this.exchange?.clientGone();
+    };
+
+    /** Shutting down: an idle connection ends now, a busy one after its answer. */
+    close(): void {
+      if (this.exchange) this.endAfter = true;
+      else this.socket.end();
+    }
+  }
+
+  return {
+    accept(socket) {
+      if (closing) {
+        socket.destroy();
+        return;
+      }
+      connections.add(new FastConnection(socket));
+    },
+    close() {
+      closing = true;
+      for (const connection of connections) connection.close();
+    },
+    destroyAll() {
+      for (const connection of connections) connection.socket.destroy();
+    },
+  };
+}

@@ -1,0 +1,218 @@
+// The fast path answers exactly as the full path does. Each case sends the same bytes to two
+// balancers in front of one backend, one with FAST_PATH on and one with it off, and compares
+// what a client sees: status, body, and the headers that matter. The fast balancer's figures
+// say which path took the request, so a case meant for the fast path fails if it fell back
+// (and one meant for the full path fails if the fast path took it).
+
+import assert from 'node:assert/strict';
+import type { Socket } from 'node:net';
+import { test, type TestContext } from 'node:test';
+import { startBalancer, waitForUp, type StartedBalancer } from './helpers/balancer.js';
+import { FakeBackend } from './helpers/fake-backend.js';
+import { openSocket, readUntil } from './helpers/http-client.js';
+import { parseAnswers, type RawAnswer } from './helpers/raw-http.js';
+
+const BIG = 'x'.repeat(256 * 1024);
+
+async function startBackend(t: TestContext): Promise<FakeBackend> {
+  const backend = new FakeBackend({
+    name: 'echo',
+    handler: (req, res) => {
+      const path = req.url ?? '';
+      if (path.startsWith('/fixed')) {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end('fixed body\n');
+      } else if (path === '/chunked') {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.write('part one\n');
+        setImmediate(() => res.end('part two\n'));
+      } else if (path === '/no-content') {
+        res.writeHead(204, { 'x-note': 'nothing' });
+        res.end();
+      } else if (path === '/big') {
+        res.writeHead(200, { 'content-type': 'text/plain', 'content-length': BIG.length });
+        res.end(BIG);
+      } else if (path === '/hang') {
+        // never answers: the balancer's upstream timeout does
+      } else {
+        let body = '';
+        req.setEncoding('utf8');
+        req.on('data', (chunk: string) => (body += chunk));
+        req.on('end', () => {
+          const h = req.headers;
+          res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': String(h['x-request-id']) });
+          res.end(
+            JSON.stringify({
+              method: req.method,
+              url: req.url,
+              body,
+              host: h.host,
+              forwardedFor: h['x-forwarded-for'],
+              forwardedProto: h['x-forwarded-proto'],
+              forwardedHost: h['x-forwarded-host'],
+              secret: h['x-secret'],
+              connection: h.connection,
+            }),
+          );
+        });
+      }
+    },
+  });
+  await backend.start();
+  t.after(() => backend.stop());
+  return backend;
+}
+
+/** Sends `bytes` (in parts, when given several) and reads until the balancer closes the connection. */
+async function exchange(t: TestContext, port: number, parts: readonly string[], bodyless: readonly boolean[] = []): Promise<RawAnswer[]> {
+  const socket: Socket = await openSocket(t, port);
+  const chunks: Buffer[] = [];
+  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  for (const [i, part] of parts.entries()) {
+    socket.write(Buffer.from(part, 'latin1'));
+    // Let each part arrive as a read of its own.
+    if (i < parts.length - 1) await new Promise((resolve) => setTimeout(resolve, 30));
+  }
+  await closed;
+  return parseAnswers(Buffer.concat(chunks), bodyless);
+}
+
+/** What a client sees of an answer, less what differs by nature (dates, generated ids). */
+function seen(answer: RawAnswer): Record<string, unknown> {
+  const pick = ['content-type', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'cache-control', 'x-backend', 'x-note'];
+  const headers = Object.fromEntries(pick.map((name) => [name, answer.headers.get(name)?.join(', ')]));
+  let body: unknown = answer.body;
+  if (answer.headers.get('content-type')?.[0] === 'application/json') {
+    const parsed = JSON.parse(answer.body) as Record<string, unknown>;
+    delete parsed['requestId'];
+    body = parsed;
+  }
+  return {
+    status: answer.status,
+    headers,
+    body,
+    // exactly one of each, whichever path answered
+    requestIds: answer.headers.get('x-request-id')?.length ?? 0,
+    dates: answer.headers.get('date')?.length ?? 0,
+  };
+}
+
+interface Case {
+  name: string;
+  parts: string[];
+  bodyless?: boolean[];
+  /** How many requests the fast path should take. */
+  fast: number;
+}
+
+const head = (lines: string[]): string => lines.join('\r\n') + '\r\n\r\n';
+
+const CASES: Case[] = [
+  { name: 'GET, fixed-length answer', parts: [head(['GET /fixed HTTP/1.1', 'Host: a.test', 'Connection: close'])], fast: 1 },
+  { name: 'GET, chunked answer', parts: [head(['GET /chunked HTTP/1.1', 'Host: a.test', 'Connection: close'])], fast: 1 },
+  { name: 'GET, 204 answer', parts: [head(['GET /no-content HTTP/1.1', 'Host: a.test', 'Connection: close'])], fast: 1 },
+  { name: 'GET, 256 KiB answer', parts: [head(['GET /big HTTP/1.1', 'Host: a.test', 'Connection: close'])], fast: 1 },
+  { name: 'HEAD', parts: [head(['HEAD /fixed HTTP/1.1', 'Host: a.test', 'Connection: close'])], bodyless: [true], fast: 1 },
+  {
+    name: 'GET, headers for the backend (X-Forwarded-* replaced at the edge, request id kept)',
+    parts: [head(['GET /echo?q=1 HTTP/1.1', 'Host: a.test', 'X-Forwarded-For: 203.0.113.9', 'X-Forwarded-Host: evil.test', 'X-Request-Id: given-1', 'Connection: close'])],
+    fast: 1,
+  },
+  {
+    name: 'two requests on one connection',
+    parts: [head(['GET /fixed/1 HTTP/1.1', 'Host: a.test']), head(['GET /fixed/2 HTTP/1.1', 'Host: a.test', 'Connection: close'])],
+    fast: 2,
+  },
+  {
+    name: 'a plain GET, then a POST on the same connection (handed over between requests)',
+    parts: [head(['GET /echo HTTP/1.1', 'Host: a.test']), head(['POST /echo HTTP/1.1', 'Host: a.test', 'Content-Length: 5', 'Connection: close']) + 'hello'],
+    fast: 1,
+  },
+  { name: 'POST with a body', parts: [head(['POST /echo HTTP/1.1', 'Host: a.test', 'Content-Length: 5', 'Connection: close']) + 'hello'], fast: 0 },
+  { name: 'GET with Content-Length: 0', parts: [head(['GET /echo HTTP/1.1', 'Host: a.test', 'Content-Length: 0', 'Connection: close'])], fast: 0 },
+  { name: 'HTTP/1.0', parts: [head(['GET /fixed HTTP/1.0', 'Host: a.test'])], fast: 0 },
+  { name: 'Connection naming another header', parts: [head(['GET /echo HTTP/1.1', 'Host: a.test', 'X-Secret: 1', 'Connection: close, x-secret'])], fast: 0 },
+  { name: 'two Host headers (400)', parts: [head(['GET /fixed HTTP/1.1', 'Host: a.test', 'Host: b.test', 'Connection: close'])], fast: 0 },
+  { name: 'no Host header (400)', parts: [head(['GET /fixed HTTP/1.1', 'Connection: close'])], fast: 0 },
+  { name: 'a header value with obs-text', parts: [head(['GET /echo HTTP/1.1', 'Host: a.test', 'X-Name: caf\xe9', 'Connection: close'])], fast: 0 },
+  { name: 'the admin endpoint', parts: [head(['GET /_lb/healthz HTTP/1.1', 'Host: a.test', 'Connection: close'])], fast: 0 },
+  { name: 'a head split over two reads', parts: ['GET /fixed HTTP/1.1\r\nHost: a.t', 'est\r\nConnection: close\r\n\r\n'], fast: 0 },
+  {
+    name: 'two pipelined heads in one read',
+    parts: [head(['GET /fixed/1 HTTP/1.1', 'Host: a.test']) + head(['GET /fixed/2 HTTP/1.1', 'Host: a.test', 'Connection: close'])],
+    fast: 0,
+  },
+  {
+    name: 'a backend that does not answer in time (504, as JSON when asked)',
+    parts: [head(['GET /hang HTTP/1.1', 'Host: a.test', 'Accept: application/json', 'Connection: close'])],
+    fast: 1,
+  },
+];
+
+test('the fast path answers like the full path, and takes only the requests it should', { timeout: 60_000 }, async (t) => {
+  const backend = await startBackend(t);
+  const env = { BACKENDS: backend.id, UPSTREAM_HEADERS_TIMEOUT_MS: '300' };
+  const fast = await startBalancer(t, { ...env, FAST_PATH: 'true' });
+  const full = await startBalancer(t, { ...env, FAST_PATH: 'false' });
+  await waitForUp(fast, [backend.id]);
+  await waitForUp(full, [backend.id]);
+  const fastRequests = async (lb: StartedBalancer): Promise<number> => Number((await lb.status()).totals['fastPath']);
+
+  for (const c of CASES) {
+    await t.test(c.name, async (t) => {
+      const before = await fastRequests(fast);
+      const viaFast = await exchange(t, fast.port, c.parts, c.bodyless);
+      const viaFull = await exchange(t, full.port, c.parts, c.bodyless);
+      assert.equal((await fastRequests(fast)) - before, c.fast, 'requests taken by the fast path');
+      assert.equal(await fastRequests(full), 0, 'FAST_PATH=false takes none');
+      assert.equal(viaFast.length, viaFull.length, 'number of answers');
+      assert.ok(viaFast.length > 0);
+      assert.deepEqual(viaFast.map(seen), viaFull.map(seen));
+    });
+  }
+});
+
+test('the fast path: the answers themselves are right', { timeout: 30_000 }, async (t) => {
+  const backend = await startBackend(t);
+  const lb = await startBalancer(t, { BACKENDS: backend.id, UPSTREAM_HEADERS_TIMEOUT_MS: '300', FAST_PATH: 'true' });
+  await waitForUp(lb, [backend.id]);
+  const [echo] = await exchange(t, lb.port, [head(['GET /echo?q=1 HTTP/1.1', 'Host: a.test', 'X-Forwarded-For: 203.0.113.9', 'X-Request-Id: given-1', 'Connection: close'])]);
+  assert.equal(echo?.status, 200);
+  assert.deepEqual(echo?.headers.get('x-request-id'), ['given-1']);
+  assert.deepEqual(echo?.headers.get('x-backend'), [backend.id]);
+  assert.deepEqual(JSON.parse(echo?.body ?? '{}'), {
+    method: 'GET',
+    url: '/echo?q=1',
+    body: '',
+    host: 'a.test',
+    forwardedFor: '127.0.0.1',
+    forwardedProto: 'http',
+    forwardedHost: 'a.test',
+    connection: 'keep-alive', // the balancer's own connection to the backend
+  });
+  const [chunked] = await exchange(t, lb.port, [head(['GET /chunked HTTP/1.1', 'Host: a.test', 'Connection: close'])]);
+  assert.equal(chunked?.body, 'part one\npart two\n');
+  const [big] = await exchange(t, lb.port, [head(['GET /big HTTP/1.1', 'Host: a.test', 'Connection: close'])]);
+  assert.equal(big?.body, BIG);
+  const [timeout] = await exchange(t, lb.port, [head(['GET /hang HTTP/1.1', 'Host: a.test', 'Accept: application/json', 'Connection: close'])]);
+  assert.equal(timeout?.status, 504);
+  assert.equal(JSON.parse(timeout?.body ?? '{}').code, 'LB_UPSTREAM_TIMEOUT');
+});
+
+test('the fast path keeps a connection open between requests and ends it on Connection: close', { timeout: 20_000 }, async (t) => {
+  const backend = await startBackend(t);
+  const lb = await startBalancer(t, { BACKENDS: backend.id, FAST_PATH: 'true' });
+  await waitForUp(lb, [backend.id]);
+  const socket = await openSocket(t, lb.port);
+  for (let i = 1; i <= 3; i++) {
+    socket.write(head([`GET /fixed/${i} HTTP/1.1`, 'Host: a.test']));
+    const text = await readUntil(socket, 'fixed body\n');
+    assert.match(text, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.match(text, /\r\nconnection: keep-alive\r\n/i);
+  }
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  socket.write(head(['GET /fixed/4 HTTP/1.1', 'Host: a.test', 'Connection: close']));
+  await closed;
+  assert.equal((await lb.status()).totals['fastPath'], 4);
+});
