@@ -10,7 +10,7 @@ import { sendError, type Logger, type VisitCounterError } from '@visit-counter/s
 import type { Dispatcher } from 'undici';
 import type { Backend } from './backend.js';
 import type { BackendPool } from './backend-pool.js';
-import { classifyUpstreamError, NoHealthyBackendError, NoRouteError } from './errors.js';
+import { classifyUpstreamError, NoHealthyBackendError, NoRouteError, type UpstreamFailure } from './errors.js';
 import { ClientGoneError, ForwardHandler } from './forward-handler.js';
 import { readClientHead } from './forward-headers.js';
 import { bodyAttempt, type BodyAttempt } from './request-body.js';
@@ -29,13 +29,25 @@ export interface ProxyOptions {
 
 export type ProxyHandler = (req: IncomingMessage, res: ServerResponse, log: Record<string, unknown>) => Promise<void>;
 
+/** A backend's failure, classified and held against it: a connection that could not be made takes it down. */
+export function recordUpstreamFailure(backend: Backend, error: unknown, logger: Logger): UpstreamFailure {
+  const failure = classifyUpstreamError(backend.id, error);
+  if (!failure.notSent) backend.failures += 1;
+  else if (backend.recordConnectFailure()) {
+    logger.warn({ backend: backend.id, code: failure.error.code }, 'backend %s is down: connection failed', backend.id);
+  }
+  return failure;
+}
+
+/** The backend flagged itself as shutting down: out of rotation from now on. */
+export function recordDraining(backend: Backend, logger: Logger): void {
+  if (backend.recordDraining()) logger.info({ backend: backend.id }, 'backend %s is down: it is shutting down', backend.id);
+}
+
 export function createProxy({ route, stats, trustProxy, retryAfterSeconds, logger }: ProxyOptions): ProxyHandler {
   const forwardOnce = (backend: Backend, req: IncomingMessage, res: ServerResponse, headers: string[], extra: readonly string[], body: BodyAttempt | undefined) =>
     new Promise<void>((resolve, reject) => {
-      const onDraining = (): void => {
-        if (backend.recordDraining()) logger.info({ backend: backend.id }, 'backend %s is down: it is shutting down', backend.id);
-      };
-      const handler = new ForwardHandler(res, extra, onDraining, (error) => (error ? reject(error) : resolve()));
+      const handler = new ForwardHandler(res, extra, () => recordDraining(backend, logger), (error) => (error ? reject(error) : resolve()));
       backend.pool.dispatch(
         { path: req.url ?? '/', method: req.method as Dispatcher.HttpMethod, headers, body: body ? body.stream : null },
         handler,
@@ -83,14 +95,7 @@ export function createProxy({ route, stats, trustProxy, retryAfterSeconds, logge
           res.destroy();
           return;
         }
-        const failure = classifyUpstreamError(backend.id, error);
-        if (failure.notSent) {
-          if (backend.recordConnectFailure()) {
-            logger.warn({ backend: backend.id, code: failure.error.code }, 'backend %s is down: connection failed', backend.id);
-          }
-        } else {
-          backend.failures += 1;
-        }
+        const failure = recordUpstreamFailure(backend, error, logger);
         if (failure.notSent && !attempt?.started && !res.headersSent) continue;
         log['upstreamError'] = failure.error.code;
         fail(req, res, failure.error, requestId);

@@ -12,10 +12,9 @@ import type { Socket } from 'node:net';
 import { writeAccessLine, type Logger } from '@visit-counter/shared';
 import type { BackendPool } from '../backend-pool.js';
 import type { Backend } from '../backend.js';
-import { classifyUpstreamError } from '../errors.js';
 import { ClientGoneError } from '../forward-handler.js';
 import { clientHeadFrom, plainAddress } from '../forward-headers.js';
-import { BACKEND_HEADER } from '../proxy.js';
+import { BACKEND_HEADER, recordDraining, recordUpstreamFailure } from '../proxy.js';
 import { countResponse, type Stats } from '../stats.js';
 import { RawForwardHandler, rawErrorResponse, type RawExchange } from './raw-response.js';
 import { parseFastRequest, type FastRequest } from './request-head.js';
@@ -105,10 +104,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
         this.served = true;
         this.socket.setTimeout(options.keepAliveTimeoutMs); // idle between requests; ignored while busy
       }
-      const onDraining = (): void => {
-        if (backend.recordDraining()) logger.info({ backend: backend.id }, 'backend %s is down: it is shutting down', backend.id);
-      };
-      const handler = new RawForwardHandler(this.socket, exchange, onDraining, (error) => {
+      const handler = new RawForwardHandler(this.socket, exchange, () => recordDraining(backend, logger), (error) => {
         backend.inFlight -= 1;
         pool.releaseIfIdle(backend);
         const status = error ? this.failed(error, chunk, backend, handler, exchange, request, fields) : handler.status;
@@ -146,14 +142,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
         this.socket.destroy();
         return 499;
       }
-      const failure = classifyUpstreamError(backend.id, error);
-      if (failure.notSent) {
-        if (backend.recordConnectFailure()) {
-          logger.warn({ backend: backend.id, code: failure.error.code }, 'backend %s is down: connection failed', backend.id);
-        }
-      } else {
-        backend.failures += 1;
-      }
+      const failure = recordUpstreamFailure(backend, error, logger);
       if (failure.notSent && handler.status === 0) {
         // Nothing reached the backend: the full path tries the next one with the same bytes.
         stats.requests -= 1;
@@ -222,7 +211,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
     /** Shutting down: an idle connection ends now, a busy one after its answer. */
     close(): void {
       if (this.exchange) this.endAfter = true;
-      else this.socket.end();
+      else this.socket.destroy(); // idle: as Node's server.closeIdleConnections() does
     }
   }
 
