@@ -10,9 +10,12 @@ import { test, type TestContext } from 'node:test';
 import { startBalancer, waitForUp, type StartedBalancer } from './helpers/balancer.js';
 import { FakeBackend } from './helpers/fake-backend.js';
 import { openSocket, readUntil } from './helpers/http-client.js';
+import { waitFor } from './helpers/wait-for.js';
 import { parseAnswers, type RawAnswer } from './helpers/raw-http.js';
 
 const BIG = 'x'.repeat(256 * 1024);
+/** Answers to `/held` requests, sent when the test calls them. */
+const held: Array<() => void> = [];
 
 async function startBackend(t: TestContext): Promise<FakeBackend> {
   const backend = new FakeBackend({
@@ -32,6 +35,11 @@ async function startBackend(t: TestContext): Promise<FakeBackend> {
       } else if (path === '/big') {
         res.writeHead(200, { 'content-type': 'text/plain', 'content-length': BIG.length });
         res.end(BIG);
+      } else if (path === '/held') {
+        held.push(() => {
+          res.writeHead(200, { 'content-type': 'text/plain' });
+          res.end('held body\n');
+        });
       } else if (path === '/hang') {
         // never answers: the balancer's upstream timeout does
       } else {
@@ -215,4 +223,30 @@ test('the fast path keeps a connection open between requests and ends it on Conn
   socket.write(head(['GET /fixed/4 HTTP/1.1', 'Host: a.test', 'Connection: close']));
   await closed;
   assert.equal((await lb.status()).totals['fastPath'], 4);
+});
+
+test('a request pipelined behind one in flight on the fast path is answered next, in order', { timeout: 20_000 }, async (t) => {
+  const backend = await startBackend(t);
+  const lb = await startBalancer(t, { BACKENDS: backend.id, FAST_PATH: 'true' });
+  await waitForUp(lb, [backend.id]);
+  const socket = await openSocket(t, lb.port);
+  const chunks: Buffer[] = [];
+  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  socket.write(head(['GET /held HTTP/1.1', 'Host: a.test']));
+  await waitFor(() => held.length === 1, { what: 'the first request at the backend' });
+  // The second request arrives while the first is still held at the backend.
+  socket.write(head(['GET /echo HTTP/1.1', 'Host: a.test', 'Connection: close']));
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  held.shift()?.();
+  await closed;
+  const answers = parseAnswers(Buffer.concat(chunks));
+  assert.deepEqual(answers.map((answer) => [answer.status, answer.body.slice(0, 9)]), [
+    [200, 'held body'],
+    [200, '{"method"'],
+  ]);
+  assert.equal(JSON.parse(answers[1]?.body ?? '{}').url, '/echo');
+  const totals = (await lb.status()).totals;
+  assert.equal(totals['requests'], 2);
+  assert.equal(totals['fastPath'], 1, 'the second request went to the full path');
 });

@@ -41,6 +41,8 @@ export interface FastPath {
   destroyAll(): void;
 }
 
+const NOTHING = Buffer.alloc(0);
+
 export function createFastPath(options: FastPathOptions): FastPath {
   const { stats, logger } = options;
   const connections = new Set<FastConnection>();
@@ -172,16 +174,14 @@ export function createFastPath(options: FastPathOptions): FastPath {
         this.socket.end();
         return;
       }
-      if (this.pending.length > 0) {
-        const bytes = Buffer.concat(this.pending);
-        this.pending = [];
-        this.handOver(bytes);
-        this.socket.resume();
-      }
+      if (this.pending.length > 0) this.handOver(NOTHING);
     }
 
+    /** Hands the connection over with `bytes` and whatever arrived after them. */
     private handOver(bytes: Buffer): void {
       const { socket } = this;
+      const all = this.pending.length > 0 ? Buffer.concat([bytes, ...this.pending]) : bytes;
+      this.pending = [];
       connections.delete(this);
       socket.setTimeout(0);
       socket.off('data', this.onData);
@@ -189,7 +189,8 @@ export function createFastPath(options: FastPathOptions): FastPath {
       socket.off('error', this.onError);
       socket.off('end', this.onError);
       socket.off('close', this.onClose);
-      options.handOver(socket, bytes);
+      options.handOver(socket, all);
+      if (socket.isPaused()) socket.resume();
     }
 
     /** Idle too long (or silent since connecting): closed without a word, as Node's server does. */
