@@ -52,7 +52,8 @@ test('Redis counted the visits but their replies were lost: each is answered 200
 test('the increment never reached Redis: 503 "not counted", and a late copy of it counts nothing', { timeout: 20_000 }, async (t) => {
   const redis = await startTestRedis(t);
   const relay = await startRedisRelay(t, redis.port);
-  const { port } = await startWeb(t, redis, { ...TIMEOUT, REDIS_URL: relay.url });
+  // A deadline further still, so that the late copy below arrives before it on any machine.
+  const { port } = await startWeb(t, redis, { REDIS_TIMEOUT_MS: '30000', REDIS_URL: relay.url });
   assert.equal(visitsIn((await get(port, '/')).body), 1);
 
   const started = Date.now();
@@ -70,12 +71,12 @@ test('the increment never reached Redis: 503 "not counted", and a late copy of i
   // The increment that was kept back reaches Redis after all, still before its own deadline:
   // only the replica's "not counted" mark can stop it now.
   await relay.deliverLate();
-  assert.ok(Date.now() - started < 4000, 'the late copy arrived before the increment deadline (premise of this test)');
+  assert.ok(Date.now() - started < 25_000, 'the late copy arrived before the increment deadline (premise of this test)');
   assert.equal(await redis.getNumber('visits'), 1, 'the late copy counted nothing');
   assert.equal(visitsIn((await get(port, '/')).body), 2);
 });
 
-test('Redis does not come back within REDIS_RECONCILE_MS: 503 "outcome unknown", and close() does not wait longer', { timeout: 20_000 }, async (t) => {
+test('Redis does not come back within REDIS_RECONCILE_MS: 503 "outcome unknown", and close() does not wait longer', { timeout: 30_000 }, async (t) => {
   const redis = await startTestRedis(t);
   const relay = await startRedisRelay(t, redis.port);
   const reconcileMs = 1000;
@@ -95,7 +96,7 @@ test('Redis does not come back within REDIS_RECONCILE_MS: 503 "outcome unknown",
   assert.equal(answered.status, 503, answered.body);
   assert.deepEqual(JSON.parse(answered.body), UNKNOWN);
   // It waited for Redis (a timer never fires early) but not for long (a generous bound).
-  assert.ok(ms >= reconcileMs && ms < reconcileMs + 4000, `answered after ${ms} ms`);
+  assert.ok(ms >= reconcileMs && ms < reconcileMs + 10_000, `answered after ${ms} ms`);
   await closed;
   assert.equal(service.server.listening, false);
   // Redis did count it: "unknown" was the honest answer.
