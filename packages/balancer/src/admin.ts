@@ -26,8 +26,6 @@ export interface AdminOptions {
   adminToken: string | undefined;
   config: Record<string, unknown>;
   logger: Logger;
-  /** Extra information for the status page (the worker that answered, for one). */
-  extra?: () => Record<string, unknown>;
   /** With several worker processes: gathers every worker's view and spreads drains. */
   cluster?: ClusterLink;
 }
@@ -53,7 +51,7 @@ function json(req: IncomingMessage, res: ServerResponse, status: number, body: u
   send(req, res, status, { contentType: 'application/json; charset=utf-8', body: JSON.stringify(body, null, 2) + '\n' }, { 'cache-control': 'no-store' });
 }
 
-export function createAdmin({ groups, stats, adminToken, config, logger, extra, cluster }: AdminOptions) {
+export function createAdmin({ groups, stats, adminToken, config, logger, cluster }: AdminOptions) {
   const expected = adminToken === undefined ? undefined : digest(adminToken);
 
   const authorize = (req: IncomingMessage): void => {
@@ -72,7 +70,6 @@ export function createAdmin({ groups, stats, adminToken, config, logger, extra, 
     return {
       uptimeSeconds: Math.round((Date.now() - stats.startedAt.getTime()) / 1000),
       startedAt: stats.startedAt.toISOString(),
-      ...extra?.(),
       totals: {
         ...stateTotals(backends.map((backend) => backend.state)),
         requests: stats.requests,

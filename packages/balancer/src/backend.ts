@@ -2,8 +2,9 @@
 // operator or discovery has drained it, and the figures /_lb/status reports.
 
 import { Pool } from 'undici';
-import type { HostPort } from '@visit-counter/shared';
+import type { HostPort, Logger } from '@visit-counter/shared';
 import type { UpstreamConfig } from './config.js';
+import { classifyUpstreamError, type UpstreamFailure } from './errors.js';
 
 export type Health = 'unknown' | 'up' | 'down';
 export type BackendState = Health | 'draining';
@@ -121,4 +122,20 @@ export class Backend {
       lastCheck: this.lastCheck ?? null,
     };
   }
+}
+
+/** A failed exchange, classified and held against its backend (every forwarding path uses this):
+ * a connection that could not be made takes the backend down at once. */
+export function recordUpstreamFailure(backend: Backend, error: unknown, logger: Logger): UpstreamFailure {
+  const failure = classifyUpstreamError(backend.id, error);
+  if (!failure.notSent) backend.failures += 1;
+  else if (backend.recordConnectFailure()) {
+    logger.warn({ backend: backend.id, code: failure.error.code }, 'backend %s is down: connection failed', backend.id);
+  }
+  return failure;
+}
+
+/** The backend flagged itself as shutting down: out of rotation from now on. */
+export function recordDraining(backend: Backend, logger: Logger): void {
+  if (backend.recordDraining()) logger.info({ backend: backend.id }, 'backend %s is down: it is shutting down', backend.id);
 }

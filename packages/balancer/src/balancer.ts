@@ -25,8 +25,6 @@ export interface BalancerDeps {
   logger: Logger;
   /** DNS look-up for BACKENDS_DNS; defaults to DNS_SERVER when set, else the system resolver. */
   resolve?: ResolveAddresses;
-  /** Extra fields for /_lb/status. */
-  statusExtra?: () => Record<string, unknown>;
   /** Set in a worker process of a WORKERS > 1 balancer. */
   cluster?: ClusterLink;
 }
@@ -69,11 +67,10 @@ export function createBalancer(config: BalancerConfig, deps: BalancerDeps): Bala
   );
   const groups = [defaultGroup, ...routed];
   const hasDefault = config.backends.length > 0 || config.dns !== undefined;
-  const hostRouter = createHostRouter(
+  const route = createHostRouter(
     routed.map((group) => ({ pattern: group.route, target: group.pool })),
     hasDefault ? defaultGroup.pool : undefined,
   );
-  const route = (host: string | undefined): BackendPool | undefined => hostRouter(host);
   const { pool, health } = defaultGroup;
   const discovery = defaultGroup.discoveries[0];
   const admin = createAdmin({
@@ -82,7 +79,6 @@ export function createBalancer(config: BalancerConfig, deps: BalancerDeps): Bala
     adminToken: config.adminToken,
     config: publicConfig(config),
     logger,
-    ...(deps.statusExtra ? { extra: deps.statusExtra } : {}),
     ...(deps.cluster ? { cluster: deps.cluster } : {}),
   });
   const proxy = createProxy({ route, stats, trustProxy: config.trustProxy, retryAfterSeconds: config.retryAfterSeconds, logger });
@@ -98,7 +94,8 @@ export function createBalancer(config: BalancerConfig, deps: BalancerDeps): Bala
       }
       stats.requests += 1;
       proxy(req, res, fields).then(
-        () => countResponse(stats, res.statusCode),
+        // A client that left before any answer got none: nothing to count.
+        () => res.headersSent && countResponse(stats, res.statusCode),
         (error: unknown) => {
           logger.error({ err: error }, 'unexpected proxy error');
           res.destroy();
@@ -114,7 +111,7 @@ export function createBalancer(config: BalancerConfig, deps: BalancerDeps): Bala
     retryAfterSeconds: config.retryAfterSeconds,
     logger,
   });
-  server.on('upgrade', (req, socket, head) => void upgrade.handle(req, socket as import('node:net').Socket, head));
+  server.on('upgrade', (req, socket, head) => void upgrade.handle(req, socket as Socket, head));
   const closeServer = createGracefulClose(server, config.shutdownGraceMs);
   const fast = config.fastPath ? installFastPath(server, config, { route, stats, logger }) : undefined;
   let closing: Promise<void> | undefined;

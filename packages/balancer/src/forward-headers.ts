@@ -105,13 +105,7 @@ export function clientHeadFrom(raw: readonly string[], clientAddress: string, ct
     if (HOP_BY_HOP.has(lower) && !(keepUpgrade && (lower === 'upgrade' || lower === 'connection'))) continue;
     headers.push(name, value);
   }
-  if (connection !== undefined) {
-    const listed = connectionTokens(connection);
-    for (let i = headers.length - 2; i >= 0; i -= 2) {
-      const lower = (headers[i] as string).toLowerCase();
-      if (listed.has(lower) && !(keepUpgrade && lower === 'upgrade')) headers.splice(i, 2);
-    }
-  }
+  dropListed(headers, connectionTokens(connection), keepUpgrade ? 'upgrade' : undefined);
   const requestId = usableRequestId(givenId) ?? ctx.generateId();
   const prior = ctx.trustProxy ? forwardedFor : undefined;
   headers.push('x-forwarded-for', prior ? `${prior}, ${clientAddress}` : clientAddress);
@@ -132,16 +126,21 @@ function usableRequestId(given: string | undefined): string | undefined {
  * The response head for the client, as the flat `[name, value, ...]` list `writeHead` takes:
  * the backend's raw headers less hop-by-hop ones, those its `Connection` lists and those `extra`
  * names, then `extra`.
- * Also says whether the backend flagged itself as draining (that header stays here).
+ * Also says whether the backend flagged itself as draining (that header stays here), and whether
+ * it gave the body's length.
  */
-export function downstreamRawHeaders(raw: readonly Buffer[], extra: readonly string[]): { headers: string[]; draining: boolean } {
-  let listed: ReadonlySet<string> | undefined;
+export function downstreamRawHeaders(raw: readonly Buffer[], extra: readonly string[]): { headers: string[]; draining: boolean; hasLength: boolean } {
+  let connection: string | undefined;
   const headers: string[] = [];
   let draining = false;
+  let hasLength = false;
   for (let i = 0; i < raw.length; i += 2) {
     const name = (raw[i] as Buffer).toString('latin1');
     const lower = name.toLowerCase();
-    if (lower === 'connection') listed = connectionTokens((raw[i + 1] as Buffer).toString('latin1'));
+    if (lower === 'connection') {
+      const value = (raw[i + 1] as Buffer).toString('latin1');
+      connection = connection === undefined ? value : `${connection}, ${value}`;
+    } else if (lower === 'content-length') hasLength = true;
     if (HOP_BY_HOP.has(lower)) continue;
     if (lower === DRAINING_HEADER) {
       draining = true;
@@ -150,12 +149,18 @@ export function downstreamRawHeaders(raw: readonly Buffer[], extra: readonly str
     if (namedIn(extra, lower)) continue; // ours replace the backend's (X-Request-Id echoed back)
     headers.push(name, (raw[i + 1] as Buffer).toString('latin1'));
   }
-  if (listed !== undefined && listed.size > 0) {
-    const tokens = listed;
-    for (let i = headers.length - 2; i >= 0; i -= 2) if (tokens.has((headers[i] as string).toLowerCase())) headers.splice(i, 2);
-  }
+  dropListed(headers, connectionTokens(connection));
   for (const item of extra) headers.push(item);
-  return { headers, draining };
+  return { headers, draining, hasLength };
+}
+
+/** Leaves out of `headers` those a `Connection` header listed (all but `keep`, lower case). */
+function dropListed(headers: string[], listed: ReadonlySet<string>, keep?: string): void {
+  if (listed.size === 0) return;
+  for (let i = headers.length - 2; i >= 0; i -= 2) {
+    const lower = (headers[i] as string).toLowerCase();
+    if (lower !== keep && listed.has(lower)) headers.splice(i, 2);
+  }
 }
 
 function namedIn(list: readonly string[], lower: string): boolean {

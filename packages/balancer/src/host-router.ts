@@ -26,8 +26,8 @@ export function createHostRouter<T>(routes: ReadonlyArray<HostRoute<T>>, fallbac
     else exact.set(route.pattern, route.target);
   }
   wildcards.sort((a, b) => b.suffix.length - a.suffix.length);
+  if (exact.size === 0 && wildcards.length === 0) return () => fallback;
   return (hostHeader) => {
-    if (exact.size === 0 && wildcards.length === 0) return fallback;
     const host = hostnameOf(hostHeader);
     const found = exact.get(host);
     if (found !== undefined) return found;

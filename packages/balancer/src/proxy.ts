@@ -8,9 +8,9 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendError, type Logger, type VisitCounterError } from '@visit-counter/shared';
 import type { Dispatcher } from 'undici';
-import type { Backend } from './backend.js';
+import { recordDraining, recordUpstreamFailure, type Backend } from './backend.js';
 import type { BackendPool } from './backend-pool.js';
-import { classifyUpstreamError, NoHealthyBackendError, NoRouteError, type UpstreamFailure } from './errors.js';
+import { NoHealthyBackendError, NoRouteError } from './errors.js';
 import { ClientGoneError, ForwardHandler } from './forward-handler.js';
 import { readClientHead } from './forward-headers.js';
 import { bodyAttempt, type BodyAttempt } from './request-body.js';
@@ -29,22 +29,8 @@ export interface ProxyOptions {
 
 export type ProxyHandler = (req: IncomingMessage, res: ServerResponse, log: Record<string, unknown>) => Promise<void>;
 
-/** A backend's failure, classified and held against it: a connection that could not be made takes it down. */
-export function recordUpstreamFailure(backend: Backend, error: unknown, logger: Logger): UpstreamFailure {
-  const failure = classifyUpstreamError(backend.id, error);
-  if (!failure.notSent) backend.failures += 1;
-  else if (backend.recordConnectFailure()) {
-    logger.warn({ backend: backend.id, code: failure.error.code }, 'backend %s is down: connection failed', backend.id);
-  }
-  return failure;
-}
-
-/** The backend flagged itself as shutting down: out of rotation from now on. */
-export function recordDraining(backend: Backend, logger: Logger): void {
-  if (backend.recordDraining()) logger.info({ backend: backend.id }, 'backend %s is down: it is shutting down', backend.id);
-}
-
 export function createProxy({ route, stats, trustProxy, retryAfterSeconds, logger }: ProxyOptions): ProxyHandler {
+  const forwardContext = { proto: 'http', trustProxy, generateId: randomUUID } as const;
   const forwardOnce = (backend: Backend, req: IncomingMessage, res: ServerResponse, headers: string[], extra: readonly string[], body: BodyAttempt | undefined) =>
     new Promise<void>((resolve, reject) => {
       const handler = new ForwardHandler(res, extra, () => recordDraining(backend, logger), (error) => (error ? reject(error) : resolve()));
@@ -65,7 +51,7 @@ export function createProxy({ route, stats, trustProxy, retryAfterSeconds, logge
   };
 
   return async (req, res, log) => {
-    const { headers, requestId, host, hasBody: body } = readClientHead(req, { proto: 'http', trustProxy, generateId: randomUUID });
+    const { headers, requestId, host, hasBody: body } = readClientHead(req, forwardContext);
     log['requestId'] = requestId;
     const pool = route(host);
     if (!pool) {

@@ -6,8 +6,8 @@ import { connect, type Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@visit-counter/shared';
 import type { BackendPool } from './backend-pool.js';
-import type { Backend } from './backend.js';
-import { classifyUpstreamError, NoHealthyBackendError, NoRouteError } from './errors.js';
+import { recordUpstreamFailure, type Backend } from './backend.js';
+import { NoHealthyBackendError, NoRouteError } from './errors.js';
 import { readClientHead } from './forward-headers.js';
 
 export interface UpgradeOptions {
@@ -32,7 +32,6 @@ function open(backend: Backend, timeoutMs: number): Promise<Socket> {
     }, timeoutMs);
     socket.once('connect', () => {
       clearTimeout(timer);
-      socket.removeListener('error', reject);
       resolve(socket);
     });
     socket.once('error', (error) => {
@@ -50,9 +49,10 @@ export interface UpgradeHandler {
 
 export function createUpgradeHandler({ route, trustProxy, connectTimeoutMs, retryAfterSeconds, logger }: UpgradeOptions): UpgradeHandler {
   const tunnels = new Set<Socket>();
+  const forwardContext = { proto: 'http', trustProxy, generateId: randomUUID } as const;
   const handle = async (req: IncomingMessage, client: Socket, head: Buffer): Promise<void> => {
     client.on('error', () => client.destroy());
-    const { headers, requestId, host } = readClientHead(req, { proto: 'http', trustProxy, generateId: randomUUID }, true);
+    const { headers, requestId, host } = readClientHead(req, forwardContext, true);
     const pool = route(host);
     if (!pool) {
       refuse(client, 404, 'Not Found', new NoRouteError(host).message, '');
@@ -71,12 +71,14 @@ export function createUpgradeHandler({ route, trustProxy, connectTimeoutMs, retr
       try {
         upstream = await open(backend, connectTimeoutMs);
       } catch (error) {
-        const failure = classifyUpstreamError(backend.id, error);
-        if (failure.notSent) {
-          backend.recordConnectFailure();
-          continue;
-        }
+        const failure = recordUpstreamFailure(backend, error, logger);
+        if (failure.notSent) continue;
         refuse(client, 502, 'Bad Gateway', failure.error.message);
+        return;
+      }
+      if (client.destroyed) {
+        // The client left while the backend connection was being made: no tunnel to build.
+        upstream.destroy();
         return;
       }
       backend.requests += 1;

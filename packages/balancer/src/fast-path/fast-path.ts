@@ -14,9 +14,10 @@ import type { BackendPool } from '../backend-pool.js';
 import type { Backend } from '../backend.js';
 import { ClientGoneError } from '../forward-handler.js';
 import { clientHeadFrom, plainAddress } from '../forward-headers.js';
-import { BACKEND_HEADER, recordDraining, recordUpstreamFailure } from '../proxy.js';
+import { BACKEND_HEADER } from '../proxy.js';
+import { recordDraining, recordUpstreamFailure } from '../backend.js';
 import { countResponse, type Stats } from '../stats.js';
-import { RawForwardHandler, rawErrorResponse, type RawExchange } from './raw-response.js';
+import { keepAliveLines, RawForwardHandler, rawErrorResponse, type RawExchange } from './raw-response.js';
 import { parseFastRequest, type FastRequest } from './request-head.js';
 
 export interface FastPathOptions {
@@ -30,6 +31,17 @@ export interface FastPathOptions {
   generateId: () => string;
   /** Gives the connection to Node's HTTP server, with bytes already read from it. */
   handOver: (socket: Socket, bytes: Buffer | undefined) => void;
+}
+
+/** What a failed exchange is answered from. */
+interface FailedExchange {
+  chunk: Buffer;
+  request: FastRequest;
+  pool: BackendPool;
+  backend: Backend;
+  handler: RawForwardHandler;
+  exchange: RawExchange;
+  fields: Record<string, unknown>;
 }
 
 export interface FastPath {
@@ -47,6 +59,8 @@ export function createFastPath(options: FastPathOptions): FastPath {
   const { stats, logger } = options;
   const connections = new Set<FastConnection>();
   const accessLevel = (): boolean => logger.isLevelEnabled('info');
+  const forwardContext = { proto: 'http', trustProxy: options.trustProxy, generateId: options.generateId } as const;
+  const keepAlive = keepAliveLines(Math.floor(options.keepAliveTimeoutMs / 1000));
   let closing = false;
 
   class FastConnection {
@@ -86,16 +100,12 @@ export function createFastPath(options: FastPathOptions): FastPath {
 
     private forward(chunk: Buffer, request: FastRequest, pool: BackendPool, backend: Backend): void {
       const startedAt = process.hrtime.bigint();
-      const { headers, requestId } = clientHeadFrom(request.rawHeaders, plainAddress(this.socket.remoteAddress), {
-        proto: 'http',
-        trustProxy: options.trustProxy,
-        generateId: options.generateId,
-      });
+      const { headers, requestId } = clientHeadFrom(request.rawHeaders, plainAddress(this.socket.remoteAddress), forwardContext);
       const exchange: RawExchange = {
         head: request.method === 'HEAD',
         extra: [BACKEND_HEADER, backend.id, 'x-request-id', requestId],
         close: request.close || closing,
-        keepAliveSeconds: Math.floor(options.keepAliveTimeoutMs / 1000),
+        keepAlive,
       };
       const fields: Record<string, unknown> = { requestId, backend: backend.id };
       stats.requests += 1;
@@ -109,7 +119,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
       const handler = new RawForwardHandler(this.socket, exchange, () => recordDraining(backend, logger), (error) => {
         backend.inFlight -= 1;
         pool.releaseIfIdle(backend);
-        const status = error ? this.failed(error, chunk, backend, handler, exchange, request, fields) : handler.status;
+        const status = error ? this.failed(error, { chunk, request, pool, backend, handler, exchange, fields }) : handler.status;
         if (status === undefined) return; // handed over
         if (accessLevel()) {
           writeAccessLine(logger, 'info', {
@@ -130,15 +140,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
     }
 
     /** Answers a failed exchange; the status for the access line, or undefined once handed over. */
-    private failed(
-      error: Error,
-      chunk: Buffer,
-      backend: Backend,
-      handler: RawForwardHandler,
-      exchange: RawExchange,
-      request: FastRequest,
-      fields: Record<string, unknown>,
-    ): number | undefined {
+    private failed(error: Error, { chunk, request, pool, backend, handler, exchange, fields }: FailedExchange): number | undefined {
       if (error instanceof ClientGoneError) {
         fields['clientGone'] = true;
         this.socket.destroy();
@@ -149,7 +151,8 @@ export function createFastPath(options: FastPathOptions): FastPath {
         // Nothing reached the backend: the full path tries the next one with the same bytes.
         stats.requests -= 1;
         stats.fastPath -= 1;
-        stats.retries += 1;
+        // As on the full path, a retry counts when another backend is there to take it.
+        if (pool.list().some((other) => other.eligible)) stats.retries += 1;
         this.exchange = undefined;
         this.handOver(chunk);
         return undefined;

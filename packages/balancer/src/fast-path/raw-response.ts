@@ -17,7 +17,8 @@ export interface RawExchange {
   extra: readonly string[];
   /** The connection ends after this answer. */
   close: boolean;
-  keepAliveSeconds: number;
+  /** The head's closing lines when the connection stays open: `keepAliveLines(seconds)`, made once. */
+  keepAlive: string;
 }
 
 const CRLF = Buffer.from('\r\n');
@@ -27,8 +28,12 @@ function statusLine(status: number): string {
   return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
 }
 
+export function keepAliveLines(seconds: number): string {
+  return `connection: keep-alive\r\nkeep-alive: timeout=${seconds}\r\n\r\n`;
+}
+
 function connectionLines(exchange: RawExchange): string {
-  return exchange.close ? 'connection: close\r\n\r\n' : `connection: keep-alive\r\nkeep-alive: timeout=${exchange.keepAliveSeconds}\r\n\r\n`;
+  return exchange.close ? 'connection: close\r\n\r\n' : exchange.keepAlive;
 }
 
 export class RawForwardHandler implements Dispatcher.DispatchHandler {
@@ -64,17 +69,12 @@ export class RawForwardHandler implements Dispatcher.DispatchHandler {
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
     if (statusCode < 200) return true; // 1xx: informational, the real answer follows
-    const { headers, draining } = downstreamRawHeaders(rawHeaders, this.exchange.extra);
+    const { headers, draining, hasLength } = downstreamRawHeaders(rawHeaders, this.exchange.extra);
     if (draining) this.onDraining();
     this.resumeUpstream = resume;
     this.bodyless = this.exchange.head || statusCode === 204 || statusCode === 304;
-    let hasLength = false;
     let head = statusLine(statusCode);
-    for (let i = 0; i < headers.length; i += 2) {
-      const name = headers[i] as string;
-      if (name.length === 14 && name.toLowerCase() === 'content-length') hasLength = true;
-      head += `${name}: ${headers[i + 1] as string}\r\n`;
-    }
+    for (let i = 0; i < headers.length; i += 2) head += `${headers[i] as string}: ${headers[i + 1] as string}\r\n`;
     this.chunked = !this.bodyless && !hasLength;
     if (this.chunked) head += 'transfer-encoding: chunked\r\n';
     head += connectionLines(this.exchange);
