@@ -4,11 +4,12 @@
 
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
+import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const PROJECT = 'visit-counter-e2e';
+const PROJECT = 'visit-counter-e2e';
 const COMPOSE = process.env['COMPOSE'] ?? 'docker-compose';
 export const DOCKER = process.env['DOCKER'] ?? 'docker';
 
@@ -34,6 +35,44 @@ export function run(command: string, args: string[], env: Record<string, string>
   });
 }
 
+/** Runs docker; its output, or an error with what it said when it failed. */
+export async function docker(args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<string> {
+  const result = await run(DOCKER, args, env, timeoutMs);
+  if (result.code !== 0) throw new Error(`${DOCKER} ${args.join(' ')} exited ${result.code}:\n${result.stderr}${result.stdout}`);
+  return result.stdout;
+}
+
+/** The non-empty lines of a command's output. */
+export function lines(out: string): string[] {
+  return out.split('\n').map((line) => line.trim()).filter(Boolean);
+}
+
+/** `preferred` when it is free on `host` (a published port binds 0.0.0.0), else any free port. */
+export async function pickPort(preferred: number, host = '0.0.0.0'): Promise<number> {
+  const tryPort = (port: number): Promise<number | undefined> =>
+    new Promise((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(undefined));
+      server.listen(port, host, () => {
+        const address = server.address();
+        server.close(() => resolve(typeof address === 'object' && address ? address.port : undefined));
+      });
+    });
+  return (await tryPort(preferred)) ?? (await tryPort(0)) ?? 0;
+}
+
+export interface LbStatus {
+  totals: { up: number };
+  backends: Array<{ address: string; port: number; state: string }>;
+}
+
+/** The balancer's /_lb/status, parsed. */
+export async function lbStatus(port: number): Promise<LbStatus> {
+  const reply = await get(port, '/_lb/status');
+  if (reply.status !== 200) throw new Error(`/_lb/status answered ${reply.status}: ${reply.body}`);
+  return JSON.parse(reply.body) as LbStatus;
+}
+
 export function createStack(httpPort: number) {
   const env = { HTTP_PORT: String(httpPort), BUILD_NETWORK: process.env['BUILD_NETWORK'] ?? 'host' };
   const compose = async (...args: string[]): Promise<string> => {
@@ -41,17 +80,11 @@ export function createStack(httpPort: number) {
     if (result.code !== 0) throw new Error(`${COMPOSE} ${args.join(' ')} exited ${result.code}:\n${result.stderr}${result.stdout}`);
     return result.stdout;
   };
-  const docker = async (...args: string[]): Promise<string> => {
-    const result = await run(DOCKER, args);
-    if (result.code !== 0) throw new Error(`${DOCKER} ${args.join(' ')} exited ${result.code}:\n${result.stderr}`);
-    return result.stdout;
-  };
   return {
     compose,
-    docker,
     /** Container ids of a service. */
     async ids(service: string): Promise<string[]> {
-      return (await compose('ps', '-q', service)).split('\n').map((line) => line.trim()).filter(Boolean);
+      return lines(await compose('ps', '-q', service));
     },
     async counter(): Promise<number> {
       const out = (await compose('exec', '-T', 'redis', 'redis-cli', 'GET', 'visits')).trim();

@@ -4,37 +4,12 @@
 // skips it, with a SKIPPED line.
 
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, before, test } from 'node:test';
-import { createStack, DOCKER, get, parseVisit, run, waitFor } from './compose-stack.js';
+import { createStack, docker, get, lbStatus, lines, parseVisit, pickPort, run, waitFor, DOCKER } from './compose-stack.js';
 
 const STACK = 'visit-counter-e2e-swarm';
 const STACK_FILE = 'deploy/swarm/stack.yaml';
 const LABEL = `label=com.docker.stack.namespace=${STACK}`;
-
-async function docker(args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<string> {
-  const result = await run(DOCKER, args, env, timeoutMs);
-  if (result.code !== 0) throw new Error(`${DOCKER} ${args.join(' ')} exited ${result.code}:\n${result.stderr}${result.stdout}`);
-  return result.stdout;
-}
-
-function lines(out: string): string[] {
-  return out.split('\n').map((line) => line.trim()).filter(Boolean);
-}
-
-/** A port free on every interface (a host-mode publish binds 0.0.0.0): 8088 if free, else any. */
-async function pickPort(): Promise<number> {
-  const tryPort = (port: number): Promise<number | undefined> =>
-    new Promise((resolve) => {
-      const server = createServer();
-      server.once('error', () => resolve(undefined));
-      server.listen(port, '0.0.0.0', () => {
-        const address = server.address();
-        server.close(() => resolve(typeof address === 'object' && address ? address.port : undefined));
-      });
-    });
-  return (await tryPort(Number(process.env['E2E_SWARM_HTTP_PORT'] ?? 8088))) ?? (await tryPort(0)) ?? 0;
-}
 
 interface Swarm {
   /** This test (or an earlier run that was killed) made the swarm, so it leaves it at the end. */
@@ -71,19 +46,11 @@ const swarm = await joinSwarm();
 const skip = typeof swarm === 'string' ? swarm : false;
 if (skip) console.error(`SKIPPED: docker swarm e2e: ${skip}`);
 
-const port = await pickPort();
+// A host-mode publish binds 0.0.0.0: 8088 when free there, else any free port.
+const port = await pickPort(Number(process.env['E2E_SWARM_HTTP_PORT'] ?? 8088));
 const keep = process.env['E2E_KEEP'] === '1';
 
-interface Status {
-  totals: { up: number };
-  backends: Array<{ address: string; port: number; state: string }>;
-}
-
-async function status(): Promise<Status> {
-  const reply = await get(port, '/_lb/status');
-  assert.equal(reply.status, 200);
-  return JSON.parse(reply.body);
-}
+const status = () => lbStatus(port);
 
 async function visit(): Promise<{ count: number; hostname: string }> {
   const reply = await get(port, '/');
