@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { get } from 'node:http';
-import { createConnection } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { connectionRefused } from '@visit-counter/shared/test-helpers';
 
 const SCRIPT = fileURLToPath(new URL('./local-topology.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -98,17 +98,6 @@ function getJson(url: URL): Promise<{ status: number; body: Record<string, unkno
   });
 }
 
-function isClosed(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
-  });
-}
-
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -133,7 +122,7 @@ async function waitForExit(topology: Topology): Promise<{ code: number | null; s
 async function assertAllGone(topology: Topology): Promise<void> {
   for (const member of topology.members) {
     assert.equal(isAlive(member.pid), false, `${member.name} (pid ${member.pid}) is still running`);
-    assert.equal(await isClosed(member.port), true, `${member.name}'s port ${member.port} is still open`);
+    assert.equal(await connectionRefused(member.port), true, `${member.name}'s port ${member.port} is still open`);
   }
   assert.equal(existsSync(topology.tempDir), false, `${topology.tempDir} was not removed`);
 }

@@ -2,32 +2,25 @@
 // (the backend sees its connection close), and the backend is not blamed for it.
 
 import assert from 'node:assert/strict';
-import { createServer, type ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import { test } from 'node:test';
 import { startBalancer, waitForUp } from './helpers/balancer.js';
+import { startBackend } from './helpers/fake-backend.js';
 import { waitFor } from './helpers/wait-for.js';
 
 test('a client that leaves early aborts the backend request and counts no backend failure', { timeout: 20_000 }, async (t) => {
   const held: ServerResponse[] = [];
   let aborted = 0;
-  const backend = createServer((req, res) => {
-    if (req.url === '/readyz') {
-      res.end('ready\n');
-      return;
-    }
-    held.push(res); // never answered
-    res.once('close', () => {
-      if (!res.writableFinished) aborted += 1;
-    });
+  const backend = await startBackend(t, 'slow', {
+    handler: (_req, res) => {
+      held.push(res); // never answered
+      res.once('close', () => {
+        if (!res.writableFinished) aborted += 1;
+      });
+    },
   });
-  await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
-  t.after(() => {
-    backend.closeAllConnections();
-    backend.close();
-  });
-  const address = backend.address();
-  const id = `127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const id = backend.id;
   const lb = await startBalancer(t, { BACKENDS: id });
   await waitForUp(lb, [id]);
 
@@ -43,5 +36,6 @@ test('a client that leaves early aborts the backend request and counts no backen
     return current.backends[0]?.inFlight === 0 ? current : undefined;
   }, { what: 'nothing in flight' });
   assert.equal(status.backends[0]?.failures, 0);
+  assert.deepEqual(status.totals['responses'], {}, 'a request that got no answer is not counted as answered');
   assert.equal(status.backends[0]?.state, 'up');
 });

@@ -3,27 +3,17 @@
 // with the counts 1..300 in order; /_lb/status shows all three up; Redis holds 300.
 
 import assert from 'node:assert/strict';
-import { test, type TestContext } from 'node:test';
-import { createLogger } from '@visit-counter/shared';
-import { captureLogs, startRedis } from '@visit-counter/shared/test-helpers';
-import { loadWebConfig } from '@visit-counter/web/config';
-import { createWebService } from '@visit-counter/web/service';
+import { test } from 'node:test';
+import { startRedis } from '@visit-counter/shared/test-helpers';
 import { startBalancer, waitForUp } from './helpers/balancer.js';
-
-async function startReplica(t: TestContext, name: string, redisUrl: string): Promise<string> {
-  const config = loadWebConfig({ PORT: '0', HOST: '127.0.0.1', REDIS_URL: redisUrl, INSTANCE_NAME: name, SHUTDOWN_GRACE_MS: '1000' }, 'not-this-hostname');
-  const service = createWebService(config, createLogger({ name, destination: captureLogs().stream }));
-  t.after(() => service.close());
-  const port = await service.listen();
-  return `127.0.0.1:${port}`;
-}
+import { startReplica } from './helpers/replica.js';
 
 test('balancer + 3 web replicas + Redis: 300 visits round-robin, counted 1..300 in order', { timeout: 60_000 }, async (t) => {
   const redis = await startRedis();
   t.after(() => redis.stop());
   const names = ['web-1', 'web-2', 'web-3'];
   const replicas: string[] = [];
-  for (const name of names) replicas.push(await startReplica(t, name, redis.url));
+  for (const name of names) replicas.push((await startReplica(t, name, redis.url, { SHUTDOWN_GRACE_MS: '1000' })).id);
   const lb = await startBalancer(t, { BACKENDS: replicas.join(',') });
   // A replica is up once its /readyz has seen Redis.
   await waitForUp(lb, replicas, 10_000);

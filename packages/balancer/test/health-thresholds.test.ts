@@ -10,10 +10,10 @@ import { startBalancer } from './helpers/balancer.js';
 test('rise and fall thresholds decide when a backend changes state', { timeout: 20_000 }, async (t) => {
   const [a, b] = await startBackends(t, ['a', 'b']);
   assert.ok(a && b);
+  b.healthy = false; // before the balancer starts: its first check must fail
   // No background checks: the test steps them.
   const lb = await startBalancer(t, { BACKENDS: `${a.id},${b.id}`, HEALTH_INTERVAL_MS: '600000', HEALTH_RISE: '3', HEALTH_FALL: '2' });
   const stateOf = async (id: string): Promise<string | undefined> => (await lb.status()).backends.find((x) => x.id === id)?.state;
-  b.healthy = false;
 
   // The checks started when the backends joined; checkAll() waits for them.
   await lb.balancer.health.checkAll();

@@ -3,30 +3,17 @@
 // fails, none is counted twice, and Redis holds exactly the number of 200s.
 
 import assert from 'node:assert/strict';
-import { test, type TestContext } from 'node:test';
-import { createLogger } from '@visit-counter/shared';
-import { captureLogs, startRedis } from '@visit-counter/shared/test-helpers';
-import { loadWebConfig } from '@visit-counter/web/config';
-import { createWebService, type WebService } from '@visit-counter/web/service';
+import { test } from 'node:test';
+import { startRedis } from '@visit-counter/shared/test-helpers';
 import { startBalancer, waitForStates } from './helpers/balancer.js';
+import { startReplica } from './helpers/replica.js';
 import { waitFor } from './helpers/wait-for.js';
-
-async function startReplica(t: TestContext, name: string, redisUrl: string): Promise<{ id: string; service: WebService }> {
-  const config = loadWebConfig(
-    { PORT: '0', HOST: '127.0.0.1', REDIS_URL: redisUrl, INSTANCE_NAME: name, SHUTDOWN_DRAIN_MS: '5000' },
-    'not-this-hostname',
-  );
-  const service = createWebService(config, createLogger({ name, destination: captureLogs().stream }));
-  t.after(() => service.close());
-  const port = await service.listen();
-  return { id: `127.0.0.1:${port}`, service };
-}
 
 test('a replica shutting down mid-stream fails no request and leaves rotation at once', { timeout: 30_000 }, async (t) => {
   const redis = await startRedis();
   t.after(() => redis.stop());
-  const one = await startReplica(t, 'web-1', redis.url);
-  const two = await startReplica(t, 'web-2', redis.url);
+  const one = await startReplica(t, 'web-1', redis.url, { SHUTDOWN_DRAIN_MS: '5000' });
+  const two = await startReplica(t, 'web-2', redis.url, { SHUTDOWN_DRAIN_MS: '5000' });
   // Checks far apart: taking web-1 out must come from its draining answers, not a failed check.
   const lb = await startBalancer(t, { BACKENDS: `${one.id},${two.id}`, HEALTH_INTERVAL_MS: '100000' });
   // The replicas are ready once they have seen Redis; step the checks until both pass.

@@ -13,7 +13,7 @@ const GENEROUS_UPPER_BOUND_MS = 8_000;
 
 test('a client that never finishes its headers gets 408', { timeout: 20_000 }, async (t) => {
   const backend = await startBackend(t, 'web');
-  const lb = await startBalancer(t, { BACKENDS: backend.id, CLIENT_HEADERS_TIMEOUT_MS: '300', CLIENT_REQUEST_TIMEOUT_MS: '1000' });
+  const lb = await startBalancer(t, { BACKENDS: backend.id, CLIENT_HEADERS_TIMEOUT_MS: '300', CLIENT_REQUEST_TIMEOUT_MS: '60000' });
   await waitForUp(lb, [backend.id]);
 
   const socket = await openSocket(t, lb.port);
@@ -21,7 +21,8 @@ test('a client that never finishes its headers gets 408', { timeout: 20_000 }, a
   socket.write('GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ');
   const reply = parseRawResponse(await answer);
   assert.equal(reply.status, 408);
-  assert.match(reply.body, /^The request (headers )?took too long to arrive\.\n$/);
+  // The request limit is a minute away: this 408 can only come from the headers limit.
+  assert.equal(reply.body, 'The request took too long to arrive.\n');
   assert.equal(backend.requests.length, 0);
 
   assert.equal((await lb.client.get('/')).status, 200, 'the balancer keeps serving');
@@ -43,7 +44,7 @@ test('a client that never finishes its body gets 408', { timeout: 20_000 }, asyn
   socket.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly ten b');
   const reply = parseRawResponse(await answer);
   assert.equal(reply.status, 408);
-  assert.match(reply.body, /^The request (headers )?took too long to arrive\.\n$/);
+  assert.equal(reply.body, 'The request took too long to arrive.\n');
 
   assert.equal((await lb.client.get('/')).status, 200, 'the balancer keeps serving');
 });

@@ -27,8 +27,8 @@ export const HTTP_SERVER_DEFAULTS: HttpServerLimits = {
 
 const CLIENT_ERRORS: Record<string, readonly [number, string]> = {
   HPE_HEADER_OVERFLOW: [431, 'The request headers are too large.'],
+  // Node (>= 18) reports both the headers and the whole-request limit with this one code.
   ERR_HTTP_REQUEST_TIMEOUT: [408, 'The request took too long to arrive.'],
-  HPE_HEADERS_TIMEOUT: [408, 'The request headers took too long to arrive.'],
 };
 
 function clientErrorResponse(error: NodeJS.ErrnoException): readonly [number, string] {
@@ -36,7 +36,7 @@ function clientErrorResponse(error: NodeJS.ErrnoException): readonly [number, st
 }
 
 /** How often Node checks for clients over their header or request time limit, in ms. */
-export function connectionsCheckingIntervalFor(limits: HttpServerLimits): number {
+function connectionsCheckingIntervalFor(limits: HttpServerLimits): number {
   return Math.max(10, Math.min(1_000, Math.floor(Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 4)));
 }
 
@@ -72,7 +72,7 @@ export function createHttpServer(limits: HttpServerLimits, handler: RequestListe
 }
 
 /** Connections the kernel may queue before we accept them (Node's own default is 511). */
-export const LISTEN_BACKLOG = 4096;
+const LISTEN_BACKLOG = 4096;
 
 export function listen(server: Server, port: number, host?: string): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -3,29 +3,15 @@
 // after the grace period.
 
 import assert from 'node:assert/strict';
-import { Agent, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent, type IncomingMessage, type ServerResponse } from 'node:http';
 import { test } from 'node:test';
 import { HTTP_SERVER_DEFAULTS, createGracefulClose, createHttpServer, createLogger, listen } from '@visit-counter/shared';
-import { captureLogs } from '@visit-counter/shared/test-helpers';
+import { captureLogs, httpRequest } from '@visit-counter/shared/test-helpers';
 
-interface Reply {
-  status: number;
-  body: string;
-  connection: string | undefined;
-}
-
-function get(port: number, agent: Agent): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, connection: res.headers.connection }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
+/** GET / through `agent`: status, body and the Connection header the server sent. */
+async function get(port: number, agent: Agent): Promise<{ status: number; body: string; connection: string | undefined }> {
+  const reply = await httpRequest(port, '/', { agent });
+  return { status: reply.status, body: reply.body, connection: reply.headers.connection };
 }
 
 /** A server whose handler waits until the test releases it. */

@@ -30,7 +30,7 @@ function rawRequest(port: number, data: string): Promise<RawReply> {
   });
 }
 
-test('malformed requests get 400 with a sentence, and the replica keeps serving', async (t) => {
+test('malformed requests get 400 with a sentence, and the replica keeps serving', { timeout: 20_000 }, async (t) => {
   const redis = await startTestRedis(t);
   const { port, logs } = await startWeb(t, redis);
   const malformed = [
@@ -70,13 +70,14 @@ test('headers over the limit get 431 with a sentence, and the replica keeps serv
   assert.equal(await redis.getNumber('visits'), 2);
 });
 
-test('a client too slow to send its headers gets 408 with a sentence', async (t) => {
+test('a client too slow to send its headers gets 408 with a sentence', { timeout: 20_000 }, async (t) => {
   const redis = await startTestRedis(t);
-  const { port } = await startWeb(t, redis, { CLIENT_HEADERS_TIMEOUT_MS: '300', CLIENT_REQUEST_TIMEOUT_MS: '300' });
+  // The request limit is a minute away: the 408 can only come from the headers limit.
+  const { port } = await startWeb(t, redis, { CLIENT_HEADERS_TIMEOUT_MS: '300', CLIENT_REQUEST_TIMEOUT_MS: '60000' });
   // The head is never finished: the server has to give up on it.
   const reply = await rawRequest(port, 'GET / HTTP/1.1\r\nHost: x\r\n');
   assert.match(reply.statusLine, /^HTTP\/1\.1 408 /);
-  assert.match(reply.body, /^The request (headers )?took too long to arrive\.\n$/);
+  assert.equal(reply.body, 'The request took too long to arrive.\n');
   assert.equal((await get(port, '/healthz')).status, 200);
   assert.equal(await redis.getNumber('visits'), 0);
 });

@@ -95,8 +95,8 @@ test('Redis does not come back within REDIS_RECONCILE_MS: 503 "outcome unknown",
   const ms = Date.now() - started;
   assert.equal(answered.status, 503, answered.body);
   assert.deepEqual(JSON.parse(answered.body), UNKNOWN);
-  // It waited for Redis (a timer never fires early) but not for long (a generous bound).
-  assert.ok(ms >= reconcileMs && ms < reconcileMs + 10_000, `answered after ${ms} ms`);
+  // It waited for Redis (a timer never fires early); the test's timeout bounds the wait.
+  assert.ok(ms >= reconcileMs, `answered after ${ms} ms`);
   await closed;
   assert.equal(service.server.listening, false);
   // Redis did count it: "unknown" was the honest answer.

@@ -8,12 +8,16 @@ export interface RawAnswer {
   body: string;
 }
 
-/** Splits `data` into answers; `bodyless[i]` says answer i has no body (a HEAD request). */
-export function parseAnswers(data: Buffer, bodyless: readonly boolean[] = []): RawAnswer[] {
+/**
+ * Splits `data` into answers; `bodyless[i]` says answer i has no body (a HEAD request). With
+ * `partial`, bytes still arriving are fine: only the answers complete so far come back.
+ */
+export function parseAnswers(data: Buffer, bodyless: readonly boolean[] = [], partial = false): RawAnswer[] {
   const answers: RawAnswer[] = [];
   let at = 0;
   while (at < data.length) {
     const headEnd = data.indexOf('\r\n\r\n', at);
+    if (headEnd === -1 && partial) break;
     if (headEnd === -1) throw new Error(`an incomplete head: ${JSON.stringify(data.subarray(at).toString('latin1'))}`);
     const [statusLine = '', ...lines] = data.subarray(at, headEnd).toString('latin1').split('\r\n');
     const status = Number(/^HTTP\/1\.1 (\d{3}) /.exec(statusLine)?.[1]);
@@ -44,6 +48,7 @@ export function parseAnswers(data: Buffer, bodyless: readonly boolean[] = []): R
       }
       body = Buffer.concat(parts);
     } else if (length !== undefined) {
+      if (partial && at + Number(length) > data.length) break;
       body = data.subarray(at, at + Number(length));
       at += Number(length);
     } else {

@@ -2,6 +2,7 @@
 // needs to assert what a client sees. A fresh connection per request unless given an agent.
 
 import { request, type Agent, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
+import { connect } from 'node:net';
 
 export interface Reply {
   status: number;
@@ -29,5 +30,17 @@ export function httpRequest(port: number, path: string, options: RequestOptions 
     );
     req.on('error', reject);
     req.end(options.body);
+  });
+}
+
+/** Whether 127.0.0.1:port refuses connections (a server that stopped listening does). */
+export function connectionRefused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
   });
 }
