@@ -69,43 +69,43 @@ export function createCounter({ redis, key, timeoutMs, reconcileMs, logger, now 
   const flush = (): void => {
     const batch = waiting;
     waiting = [];
+    if (redis.status !== 'ready') {
+      const error = new CounterUnavailableError();
+      for (const waiter of batch) waiter.reject(error);
+      return;
+    }
     const tokenKey = tokenPrefix + (sequence += 1).toString(36);
     const started = now();
     let settled = false;
+    /** The batch's one outcome: the first to arrive wins, the timer is no longer needed. */
+    const settle = (outcome: () => void): boolean => {
+      clearTimeout(timer);
+      if (settled) return false;
+      settled = true;
+      outcome();
+      return true;
+    };
     const hand = (last: number): void => {
       const first = last - batch.length + 1;
       batch.forEach((waiter, i) => waiter.resolve(first + i));
     };
     const refuse = (error: Error): void => batch.forEach((waiter) => waiter.reject(error));
-    const fail = (error: Error): void => {
-      if (settled) return;
-      settled = true;
-      refuse(error);
-    };
     // Give up in the check phase, not the timers phase: after a busy spell of the event loop, a
     // reply that already arrived is read first (poll phase) and the visit gets its count.
-    const timer = setTimeout(() => setImmediate(() => fail(new CounterTimeoutError(timeoutMs))), timeoutMs);
+    const timer = setTimeout(() => setImmediate(() => settle(() => refuse(new CounterTimeoutError(timeoutMs)))), timeoutMs);
     timer.unref();
-    if (redis.status !== 'ready') {
-      clearTimeout(timer);
-      fail(new CounterUnavailableError());
-      return;
-    }
     scripted.visitIncrement(key, tokenKey, batch.length, started + timeoutMs - margin, tokenTtlMs).then(
       (last) => {
-        clearTimeout(timer);
-        if (settled) return;
-        settled = true;
-        if (last < 0) refuse(new CounterTimeoutError(timeoutMs));
-        else hand(last);
+        if (settle(() => (last < 0 ? refuse(new CounterTimeoutError(timeoutMs)) : hand(last)))) return;
+        // Answered 503 already, yet Redis counted: a reply slower than the deadline's margin.
+        if (last >= 0) logger.warn({ batch: tokenKey, visits: batch.length, last }, 'a batch answered 503 (timeout) was counted: its reply took longer than the %d ms margin', margin);
       },
       (error: unknown) => {
-        clearTimeout(timer);
-        if (settled) return;
-        settled = true;
-        if (certainlyNotCounted(error)) refuse(new CounterUnavailableError(error));
-        // The connection closed with the increment sent: Redis may have run it. Ask once it is back.
-        else reconciler.settle(tokenKey, error).then(hand, refuse);
+        settle(() => {
+          if (certainlyNotCounted(error)) refuse(new CounterUnavailableError(error));
+          // The connection closed with the increment sent: Redis may have run it. Ask once it is back.
+          else reconciler.settle(tokenKey, error).then(hand, refuse);
+        });
       },
     );
   };

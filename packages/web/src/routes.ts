@@ -102,7 +102,8 @@ export function createRouter(ctx: RouteContext): Handler {
       await handler(req, res);
     } catch (error) {
       if (error instanceof VisitCounterError) {
-        if (error.status >= 500) ctx.logger.warn({ code: error.code, err: error.cause ?? error.message }, error.message);
+        // A draining replica failing its probes is the plan, not a fault: no warning per probe.
+        if (error.status >= 500 && !(error instanceof ShuttingDownError)) ctx.logger.warn({ code: error.code, err: error.cause ?? error.message }, error.message);
         const headers = error instanceof MethodNotAllowedError ? { allow: error.allow } : error.status === 503 ? { 'retry-after': '1' } : {};
         sendError(req, res, error.status, error.code, error.message, headers);
         return;
@@ -111,6 +112,12 @@ export function createRouter(ctx: RouteContext): Handler {
       sendError(req, res, 500, 'WEB_INTERNAL', 'Something went wrong on this replica; the visit was not counted.');
     }
   };
+}
+
+/** Health probes (`/healthz`, `/readyz`, any query): every few seconds from every balancer. */
+export function isProbe(url: string | undefined): boolean {
+  const path = pathOf(url);
+  return path === '/healthz' || path === '/readyz';
 }
 
 function pathOf(url: string | undefined): string {

@@ -7,7 +7,7 @@ import { createGracefulClose, createHttpServer, listen, logAccess, type Logger }
 import type { WebConfig } from './config.js';
 import { createCounter } from './counter.js';
 import { createRedisClient } from './redis-client.js';
-import { createRouter } from './routes.js';
+import { createRouter, isProbe } from './routes.js';
 
 export interface WebService {
   server: Server;
@@ -27,7 +27,8 @@ export function createWebService(config: WebConfig, logger: Logger): WebService 
     logger,
   });
   let server: Server | undefined;
-  let draining = false;
+  // Once close() has begun, the replica drains: it says so on every answer and /readyz fails.
+  let closing: Promise<void> | undefined;
   const route = createRouter({
     counter,
     redis,
@@ -35,14 +36,14 @@ export function createWebService(config: WebConfig, logger: Logger): WebService 
     port: () => (server?.address() as AddressInfo | null)?.port ?? config.port,
     template: config.messageTemplate,
     readyTimeoutMs: config.redisTimeoutMs,
-    draining: () => draining,
+    draining: () => closing !== undefined,
     logger,
   });
   server = createHttpServer(
     config.limits,
     (req, res) => {
       // Probes (every few seconds from every balancer and orchestrator) log at debug level.
-      const probe = req.url === '/healthz' || req.url === '/readyz';
+      const probe = isProbe(req.url);
       logAccess(logger, req, res, process.hrtime.bigint(), {}, probe ? 'debug' : 'info');
       const requestId = req.headers['x-request-id'];
       if (typeof requestId === 'string') res.setHeader('x-request-id', requestId);
@@ -51,7 +52,6 @@ export function createWebService(config: WebConfig, logger: Logger): WebService 
     logger,
   );
   const closeServer = createGracefulClose(server, config.shutdownGraceMs);
-  let closing: Promise<void> | undefined;
 
   return {
     server,
@@ -66,7 +66,6 @@ export function createWebService(config: WebConfig, logger: Logger): WebService 
       closing ??= (async () => {
         // Serve on, flagged as draining, so a balancer takes this replica out of rotation
         // before any connection closes (SHUTDOWN_DRAIN_MS; 0 closes at once).
-        draining = true;
         if (config.shutdownDrainMs > 0 && server?.listening) {
           await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainMs));
         }
