@@ -62,7 +62,6 @@ ENV PORT=3000
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-STOPSIGNAL SIGTERM
 CMD ["node", "packages/web/dist/main.js"]
 
 # ---- load balancer --------------------------------------------------------------
@@ -72,6 +71,5 @@ COPY --from=build /app/packages/balancer/dist packages/balancer/dist
 ENV PORT=8080
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/_lb/status').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-STOPSIGNAL SIGTERM
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/_lb/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 CMD ["node", "packages/balancer/dist/main.js"]

@@ -6,8 +6,7 @@
 #   out=$(bash .ci/docker-provision.sh); rc=$?
 #   rc 0: engine up, images ready; stdout holds `export VAR=value` lines
 #         (DOCKER, NODE_IMAGE, REDIS_IMAGE, BUILD_NETWORK,
-#         COMPOSE_DOCKER_CLI_BUILD) to eval; DOCKERD_STARTED_PID is the pid of
-#         the dockerd this run started (empty if one was already running).
+#         COMPOSE_DOCKER_CLI_BUILD) to eval.
 #   rc 3: Docker is not usable here; a line "SKIPPED: docker: <reason>" was
 #         printed (stderr). The caller skips only its Docker stage.
 #   other: a real failure.
@@ -248,7 +247,7 @@ ENV NODE_VERSION=${node_version#v}
 LABEL org.visit-counter.node-version="$node_version"
 CMD ["node"]
 EOF
-  docker_build -t "$NODE_IMAGE" "$ctx" || { echo "docker build $NODE_IMAGE failed" >"$STATE_DIR/reason"; return 1; }
+  retry docker_build -t "$NODE_IMAGE" "$ctx" || { echo "docker build $NODE_IMAGE failed" >"$STATE_DIR/reason"; return 1; }
   rm -rf "$ctx"
 }
 timed "image $NODE_IMAGE" build_node || skip "$(cat "$STATE_DIR/reason" 2>/dev/null || echo "building $NODE_IMAGE failed")"
@@ -277,7 +276,7 @@ USER redis
 EXPOSE 6379
 CMD ["redis-server", "--protected-mode", "no"]
 EOF
-  docker_build -t "$REDIS_IMAGE" "$ctx" || { echo "docker build $REDIS_IMAGE failed" >"$STATE_DIR/reason"; return 1; }
+  retry docker_build -t "$REDIS_IMAGE" "$ctx" || { echo "docker build $REDIS_IMAGE failed" >"$STATE_DIR/reason"; return 1; }
   rm -rf "$ctx"
 }
 timed "image $REDIS_IMAGE" build_redis || skip "$(cat "$STATE_DIR/reason" 2>/dev/null || echo "building $REDIS_IMAGE failed")"
@@ -293,5 +292,4 @@ export NODE_IMAGE=$NODE_IMAGE
 export REDIS_IMAGE=$REDIS_IMAGE
 export BUILD_NETWORK=host
 export COMPOSE_DOCKER_CLI_BUILD=0
-export DOCKERD_STARTED_PID=$(cat "$STATE_DIR/dockerd.pid" 2>/dev/null || true)
 EOF

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Checks of the visit-counter chart for a machine without helm (see docs/helm-notes.md).
+"""Checks of the visit-counter chart for a machine without helm (see the README's Helm section).
 
 1. Static: Chart.yaml is a Helm 3 chart; every `.Values.x` a template reads exists in
    values.yaml; every value is documented by a comment (blocks handed to `toYaml` are

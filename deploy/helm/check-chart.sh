@@ -2,7 +2,7 @@
 # Checks the visit-counter chart where no helm binary can be installed: yamllint on the
 # plain-YAML files, then check-chart.py (static checks and an approximate render of the
 # templates with the default values and a few variants, cross-checked). With helm on PATH
-# it also runs `helm lint` and `helm template`, the real test. See docs/helm-notes.md.
+# it also runs `helm lint` and `helm template`, the real test. See the README's Helm section.
 #
 #   bash deploy/helm/check-chart.sh [OUT_DIR]    # OUT_DIR keeps the approximate renders
 #
