@@ -63,7 +63,7 @@ process.on('exit', killAllNow);
 async function main(): Promise<void> {
   let options;
   try {
-    options = readBenchOptions(process.env, ROOT);
+    options = readBenchOptions(process.env);
   } catch (error) {
     process.stderr.write(`bench: ${(error as Error).message}\n`);
     process.exit(2);
@@ -75,11 +75,7 @@ async function main(): Promise<void> {
   if (!tools.haproxy) skipped.push('skipped: haproxy not installed');
   if (!tools.redis) skipped.push('skipped: redis-server not installed (no end-to-end or seed scenario)');
   if (options.workers === 0) {
-    skipped.push(
-      process.env['BENCH_WORKERS'] === '0'
-        ? 'skipped: balancer WORKERS rows (BENCH_WORKERS=0)'
-        : 'skipped: balancer WORKERS rows (packages/balancer/src/main.ts does not use node:cluster yet; BENCH_WORKERS=n forces them)',
-    );
+    skipped.push('skipped: balancer WORKERS rows (BENCH_WORKERS=0)');
   }
   if (options.runtime === 'dist' && !distIsCurrent()) {
     process.stderr.write('bench: BENCH_RUNTIME=dist but packages/*/dist is missing or older than src: run `npm run build` first\n');

@@ -75,6 +75,9 @@ test('30 requests go round-robin over three replicas with counts rising by one',
   const current = await status();
   assert.equal(current.backends.length, 3);
   assert.ok(current.backends.every((backend) => backend.state === 'up'));
+  // Request logs read like the seed documents': `web_1 | ... "GET / HTTP/1.1" 200 ...`.
+  const logs = await stack.compose('logs', '--no-color', 'web');
+  assert.match(logs, /^web[-_]\d+\s+\|.*"GET \/ HTTP\/1\.1" 200 /m);
 });
 
 test('scaling to 5 is picked up within 15 s; scaling back to 2 fails no request', async () => {
@@ -115,6 +118,7 @@ test('a Redis restart keeps the count; requests meanwhile get a clear 503, never
     assert.ok(reply.status === 200 || reply.status === 503, `unexpected ${reply.status}: ${reply.body}`);
     if (reply.status === 503) {
       assert.match(reply.body, /\S.*\.\n$/, 'a 503 says what went wrong in one sentence');
+      assert.doesNotMatch(reply.body, /visited/, 'a 503 never shows a count');
       if (UNCERTAIN.test(reply.body)) uncertain += 1;
     }
   }

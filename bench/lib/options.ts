@@ -1,7 +1,7 @@
 // The benchmark's options, read from the environment once and checked, with the defaults in
 // one place. BENCH_QUICK=1 shrinks every duration for a smoke run of about a minute.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Runtime } from './topology.js';
 
@@ -71,16 +71,6 @@ function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: 
   return raw as T;
 }
 
-/** Does the balancer's main.ts act on WORKERS yet (cluster mode)? Read from the source, not guessed. */
-export function balancerHasWorkers(root: string): boolean {
-  try {
-    const main = readFileSync(join(root, 'packages', 'balancer', 'src', 'main.ts'), 'utf8');
-    return /node:cluster|\bcluster\b/.test(main) && /workers/i.test(main);
-  } catch {
-    return false;
-  }
-}
-
 function compareRoot(env: NodeJS.ProcessEnv): string | undefined {
   const raw = env['BENCH_COMPARE_ROOT'];
   if (raw === undefined || raw === '') return undefined;
@@ -90,7 +80,7 @@ function compareRoot(env: NodeJS.ProcessEnv): string | undefined {
   return raw;
 }
 
-export function readBenchOptions(env: NodeJS.ProcessEnv, root: string): BenchOptions {
+export function readBenchOptions(env: NodeJS.ProcessEnv): BenchOptions {
   const quick = env['BENCH_QUICK'] === '1' || env['BENCH_QUICK'] === 'true';
   const base = quick ? { ...BENCH_DEFAULTS, ...QUICK } : BENCH_DEFAULTS;
   const scenarios = (env['BENCH_SCENARIOS'] ?? SCENARIOS.join(','))
@@ -114,7 +104,7 @@ export function readBenchOptions(env: NodeJS.ProcessEnv, root: string): BenchOpt
     distinctRequests: integer(env, 'BENCH_DISTINCT_REQUESTS', base.distinctRequests),
     distinctConcurrency: integer(env, 'BENCH_DISTINCT_CONCURRENCY', base.distinctConcurrency),
     runtime: oneOf(env, 'BENCH_RUNTIME', ['auto', 'source', 'dist'] as const, 'auto'),
-    workers: integer(env, 'BENCH_WORKERS', balancerHasWorkers(root) ? 2 : 0, true),
+    workers: integer(env, 'BENCH_WORKERS', 2, true),
     generator: oneOf(env, 'BENCH_GENERATOR', ['auto', 'wrk', 'node'] as const, 'auto'),
     scenarios: scenarios as Scenario[],
     compareRoot: compareRoot(env),

@@ -5,12 +5,10 @@
 // the default LOG_LEVEL=info, written to /dev/null), and the web replica alone against a Node
 // hello-world server: what counting a visit costs per process.
 
-import { join } from 'node:path';
 import type { BenchContext } from '../lib/context.js';
-import { addRatios, interleave, type BenchSystem, type Row } from '../lib/rounds.js';
-import { freePort, startBalancer, startReference, startWeb, waitForwarding, type RedisService, type Service } from '../lib/topology.js';
-import { startHaproxy } from '../references/haproxy.js';
-import { startNginx } from '../references/nginx.js';
+import { startProxies } from '../lib/proxies.js';
+import { addRatios, interleave, type Row } from '../lib/rounds.js';
+import { startBalancer, startReference, startWeb, type RedisService, type Service } from '../lib/topology.js';
 
 const SCENARIO = 'end-to-end';
 
@@ -34,33 +32,7 @@ export async function endToEnd(ctx: BenchContext, { redis, replicas, counter }: 
   try {
     log(`${SCENARIO}: starting the balancers in front of ${replicas.length} web replicas`);
     const addresses = replicas.map((replica) => replica.address);
-    const systems: BenchSystem[] = [];
-    if (tools.nginx) {
-      const port = await freePort();
-      const nginx = await waitForwarding(startNginx(join(ctx.tmp, 'nginx-e2e'), port, addresses), port);
-      started.push(nginx);
-      systems.push({ id: 'nginx', label: `nginx ${tools.nginx} (1 worker) + replicas`, url: `http://${nginx.address}/`, counter, pid: nginx.process.pid });
-    }
-    if (tools.haproxy) {
-      const port = await freePort();
-      const haproxy = await waitForwarding(startHaproxy(join(ctx.tmp, 'haproxy-e2e'), port, addresses), port);
-      started.push(haproxy);
-      systems.push({ id: 'haproxy', label: `HAProxy ${tools.haproxy} (1 thread) + replicas`, url: `http://${haproxy.address}/`, counter, pid: haproxy.process.pid });
-    }
-    const ours = await startBalancer({ runtime: ctx.runtime, backends: addresses, logLevel: 'warn', name: 'balancer-e2e' });
-    started.push(ours);
-    systems.push({ id: 'ours', label: 'our balancer (1 process) + replicas', url: `http://${ours.address}/`, counter, pid: ours.process.pid });
-    if (options.workers > 1) {
-      const many = await startBalancer({ runtime: ctx.runtime, backends: addresses, logLevel: 'warn', workers: options.workers, name: `balancer-e2e x${options.workers}` });
-      started.push(many);
-      systems.push({ id: 'ours-workers', label: `our balancer (WORKERS=${options.workers}) + replicas`, url: `http://${many.address}/`, counter, pid: many.process.pid });
-    }
-
-    if (options.compareRoot && ctx.compareRuntime) {
-      const other = await startBalancer({ runtime: ctx.compareRuntime, backends: addresses, logLevel: 'warn', name: 'balancer-e2e (compare)', root: options.compareRoot });
-      started.push(other);
-      systems.push({ id: 'ours-compare', label: 'our balancer, compare (1 process) + replicas', url: `http://${other.address}/`, counter, pid: other.process.pid, note: `BENCH_COMPARE_ROOT=${options.compareRoot}` });
-    }
+    const systems = await startProxies(ctx, addresses, { tag: 'e2e', balancer: 'balancer-e2e', labelSuffix: ' + replicas', counter }, started);
 
     // As users run it: every process at LOG_LEVEL=info, one access line per request on each hop.
     const logged = await startReplicas(ctx, redis, replicas.length, 'info', 'web-logged');
