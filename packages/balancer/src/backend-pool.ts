@@ -30,18 +30,23 @@ export class BackendPool extends EventEmitter<BackendPoolEvents> {
     return this.backends.find((backend) => backend.id === id);
   }
 
+  /** Which sources (static addresses, each DNS name) list each backend id. */
+  private readonly sources = new Map<string, Set<string>>();
+
   /**
-   * Makes the pool hold exactly these addresses (of one source): new ones join as `unknown`
-   * (no traffic until a check passes); missing ones drain and leave once idle; one that
-   * comes back while draining is kept.
+   * Makes `source` list exactly these addresses. New ones join as `unknown` (no traffic until a
+   * check passes). A backend drains and leaves once idle when no source lists it any more; one
+   * that is listed again while draining is kept.
    */
   setAddresses(source: string, addresses: readonly HostPort[]): void {
     const wanted = new Map(addresses.map((address) => [backendId(address), address]));
-    for (const backend of this.backends) {
-      if (this.sources.get(backend.id) !== source) continue;
-      if (wanted.has(backend.id)) {
+    // A copy: an idle backend that leaves is spliced out of the list while we walk it.
+    for (const backend of [...this.backends]) {
+      const listedBy = this.sources.get(backend.id) as Set<string>;
+      if (wanted.delete(backend.id)) listedBy.add(source);
+      else listedBy.delete(source);
+      if (listedBy.size > 0) {
         backend.removed = false;
-        wanted.delete(backend.id);
       } else if (!backend.removed) {
         backend.removed = true;
         backend.since = new Date();
@@ -49,15 +54,12 @@ export class BackendPool extends EventEmitter<BackendPoolEvents> {
       }
     }
     for (const [id, address] of wanted) {
-      if (this.get(id)) continue; // another source already has it
       const backend = new Backend(address, this.upstream);
-      this.sources.set(id, source);
+      this.sources.set(id, new Set([source]));
       this.backends.push(backend);
       this.emit('added', backend);
     }
   }
-
-  private readonly sources = new Map<string, string>();
 
   /** The next backend in round-robin order that may take a request, skipping `exclude`. */
   pick(exclude?: ReadonlySet<Backend>): Backend | undefined {
