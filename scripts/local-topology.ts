@@ -12,11 +12,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
+import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { freePort, redisCommand } from '@visit-counter/shared/test-helpers';
 
 const LOCAL_TOPOLOGY_DEFAULTS = {
   port: 8080, // the balancer's port on 127.0.0.1
@@ -70,9 +70,19 @@ function hasRedisServer(): boolean {
 /** A port that was free a moment ago on 127.0.0.1 (never one handed out before in this run). */
 function createPortPicker(): () => Promise<number> {
   const given = new Set<number>();
+  const once = (): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const server = createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const address = server.address();
+        const port = typeof address === 'object' && address !== null ? address.port : 0;
+        server.close(() => resolve(port));
+      });
+    });
   return async () => {
     for (;;) {
-      const port = await freePort();
+      const port = await once();
       if (!given.has(port)) {
         given.add(port);
         return port;
@@ -102,10 +112,21 @@ async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 function redisPing(port: number): Promise<boolean> {
-  return redisCommand(port, ['PING'], 500).then(
-    (reply) => reply.startsWith('+PONG'),
-    () => false,
-  );
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    let reply = '';
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.on('error', () => done(false));
+    socket.on('data', (chunk) => {
+      reply += chunk.toString('utf8');
+      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+    });
+    socket.write('PING\r\n');
+  });
 }
 
 interface StatusTotals {
