@@ -7,7 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { isIP, type Socket } from 'node:net';
-import { createGracefulClose, createHttpServer, listen, logAccess, type Logger } from '@visit-counter/shared';
+import { createGracefulClose, createHttpServer, listen, LISTEN_BACKLOG, logAccess, type Logger } from '@visit-counter/shared';
+import { addAcceptHandles, type AcceptHandles } from './accept-handles.js';
 import { createAdmin, isAdminPath } from './admin.js';
 import type { ClusterLink } from './cluster.js';
 import type { BackendPool } from './backend-pool.js';
@@ -115,6 +116,18 @@ export function createBalancer(config: BalancerConfig, deps: BalancerDeps): Bala
   const closeServer = createGracefulClose(server, config.shutdownGraceMs);
   const fast = config.fastPath ? installFastPath(server, config, { route, stats, logger }) : undefined;
   let closing: Promise<void> | undefined;
+  let acceptHandles: AcceptHandles | undefined;
+
+  /** MAX_ACCEPT: extra listening handles; without them the balancer still serves, one accept per turn. */
+  const addExtraHandles = async (): Promise<void> => {
+    try {
+      const added = await addAcceptHandles(server, config.maxAccept - 1, { backlog: LISTEN_BACKLOG });
+      if (closing) await added.close();
+      else acceptHandles = added;
+    } catch (error) {
+      logger.warn({ err: error }, 'accepting one connection per event-loop turn: %s', (error as Error).message);
+    }
+  };
 
   return {
     server,
@@ -129,8 +142,9 @@ export function createBalancer(config: BalancerConfig, deps: BalancerDeps): Bala
     async listen() {
       await Promise.all(groups.map((group) => group.refresh()));
       const port = await listen(server, config.port, config.host);
+      await addExtraHandles();
       logger.info(
-        { port, routes: groups.map((group) => ({ route: group.route, backends: group.pool.list().map((b) => b.id) })) },
+        { port, maxAccept: 1 + (acceptHandles?.count ?? 0), routes: groups.map((group) => ({ route: group.route, backends: group.pool.list().map((b) => b.id) })) },
         'balancer listening on port %d',
         port,
       );
@@ -147,7 +161,7 @@ export function createBalancer(config: BalancerConfig, deps: BalancerDeps): Bala
         }, config.shutdownGraceMs);
         cutTunnels.unref();
         fast?.close();
-        await closeServer();
+        await Promise.all([closeServer(), acceptHandles?.close()]);
         clearTimeout(cutTunnels);
         await Promise.all(groups.map((group) => group.close()));
       })();

@@ -61,6 +61,10 @@ export function connectWorker(hooks: WorkerHooks): ClusterLink {
 export function runPrimary(count: number, logger: Logger): void {
   let stopping = false;
   let nextQuery = 0;
+  // Every worker accepts from the shared socket itself (with its MAX_ACCEPT handles). Under
+  // round-robin the primary hands each connection over and waits for the worker's reply, so a
+  // busy worker takes one new connection per event-loop turn, as without MAX_ACCEPT.
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
   const fork = (): Worker => cluster.fork();
 
   cluster.on('message', (from: Worker, message: Message) => {

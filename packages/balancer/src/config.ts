@@ -35,6 +35,7 @@ export const BALANCER_DEFAULTS = {
   retryAfterSeconds: 1, // `Retry-After` on 503 when no backend is healthy
   shutdownGraceMs: 10_000, // 10 seconds for requests in flight after SIGTERM
   workers: 1, // balancer processes sharing the port
+  maxAccept: 64, // connections one process accepts per event-loop turn (HAProxy's tune.maxaccept, same default)
 } as const;
 
 export interface HealthConfig {
@@ -75,6 +76,8 @@ export interface BalancerConfig {
   retryAfterSeconds: number;
   shutdownGraceMs: number;
   workers: number;
+  /** Connections one process accepts per event-loop turn: 1 + extra listening handles (accept-handles.ts). */
+  maxAccept: number;
   /** Plain GET/HEAD heads skip Node's HTTP server (fast-path/fast-path.ts). */
   fastPath: boolean;
   limits: HttpServerLimits;
@@ -130,6 +133,7 @@ export function loadBalancerConfig(env: Env): BalancerConfig {
     retryAfterSeconds: readInteger(env, 'RETRY_AFTER_SECONDS', BALANCER_DEFAULTS.retryAfterSeconds, { min: 0 }),
     shutdownGraceMs: readInteger(env, 'SHUTDOWN_GRACE_MS', BALANCER_DEFAULTS.shutdownGraceMs, { min: 0 }),
     workers: readInteger(env, 'WORKERS', BALANCER_DEFAULTS.workers, { min: 1, max: 64 }),
+    maxAccept: readInteger(env, 'MAX_ACCEPT', BALANCER_DEFAULTS.maxAccept, { min: 1, max: 256 }),
     fastPath: readBoolean(env, 'FAST_PATH', true),
     limits: readHttpServerLimits(env),
     logLevel: log.level,

@@ -37,6 +37,8 @@ const bad: Array<[Record<string, string>, string, RegExp]> = [
   [{ ...BASE, RETRY_AFTER_SECONDS: '-1' }, 'RETRY_AFTER_SECONDS', /expected a non-negative integer/],
   [{ ...BASE, SHUTDOWN_GRACE_MS: 'soon' }, 'SHUTDOWN_GRACE_MS', /expected a non-negative integer/],
   [{ ...BASE, WORKERS: '0' }, 'WORKERS', /expected an integer from 1 to 64/],
+  [{ ...BASE, MAX_ACCEPT: '0' }, 'MAX_ACCEPT', /^MAX_ACCEPT="0": expected an integer from 1 to 256$/],
+  [{ ...BASE, MAX_ACCEPT: 'many' }, 'MAX_ACCEPT', /^MAX_ACCEPT="many"/],
   [{ ...BASE, MAX_HEADER_SIZE: '10' }, 'MAX_HEADER_SIZE', /^MAX_HEADER_SIZE="10"/],
   [{ ...BASE, CLIENT_HEADERS_TIMEOUT_MS: 'never' }, 'CLIENT_HEADERS_TIMEOUT_MS', /expected a positive integer/],
   [{ ...BASE, CLIENT_REQUEST_TIMEOUT_MS: '0' }, 'CLIENT_REQUEST_TIMEOUT_MS', /expected a positive integer/],
@@ -74,6 +76,7 @@ test('config: unset variables take the documented defaults', () => {
   assert.equal(config.adminToken, undefined);
   assert.equal(config.retryAfterSeconds, 1);
   assert.equal(config.workers, 1);
+  assert.equal(config.maxAccept, 64);
   assert.deepEqual(config.limits, HTTP_SERVER_DEFAULTS);
   assert.equal(config.logLevel, 'info');
 });

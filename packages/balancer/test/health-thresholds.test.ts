@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startBackends } from './helpers/fake-backend.js';
 import { startBalancer } from './helpers/balancer.js';
+import { waitFor } from './helpers/wait-for.js';
 
 test('rise and fall thresholds decide when a backend changes state', { timeout: 20_000 }, async (t) => {
   const [a, b] = await startBackends(t, ['a', 'b']);
@@ -15,8 +16,9 @@ test('rise and fall thresholds decide when a backend changes state', { timeout: 
   const lb = await startBalancer(t, { BACKENDS: `${a.id},${b.id}`, HEALTH_INTERVAL_MS: '600000', HEALTH_RISE: '3', HEALTH_FALL: '2' });
   const stateOf = async (id: string): Promise<string | undefined> => (await lb.status()).backends.find((x) => x.id === id)?.state;
 
-  // The checks started when the backends joined; checkAll() waits for them.
-  await lb.balancer.health.checkAll();
+  // The first checks start when the backends join: wait for their results, whether they came
+  // before listen() resolved or after.
+  await waitFor(async () => (await lb.status()).backends.every((backend) => backend.lastCheck !== null), { what: 'the first check of each backend' });
   assert.equal(await stateOf(a.id), 'up', 'one passed check brings a new backend up');
   assert.equal(await stateOf(b.id), 'unknown', 'a new backend that fails its check gets no traffic');
   assert.deepEqual(new Set([(await lb.client.get('/')).headers['x-backend'], (await lb.client.get('/')).headers['x-backend']]), new Set([a.id]));

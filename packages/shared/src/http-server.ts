@@ -72,7 +72,7 @@ export function createHttpServer(limits: HttpServerLimits, handler: RequestListe
 }
 
 /** Connections the kernel may queue before we accept them (Node's own default is 511). */
-const LISTEN_BACKLOG = 4096;
+export const LISTEN_BACKLOG = 4096;
 
 export function listen(server: Server, port: number, host?: string): Promise<number> {
   return new Promise((resolve, reject) => {

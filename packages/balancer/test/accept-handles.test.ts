@@ -1,0 +1,95 @@
+// MAX_ACCEPT: a burst of new connections is accepted several per event-loop turn, not one
+// (Node >= 20 accepts one per listening handle and turn). The connections the extra handles
+// accept are served like any other, and close() stops them accepting too.
+
+import assert from 'node:assert/strict';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { test, type TestContext } from 'node:test';
+import { connectionRefused } from '@visit-counter/shared/test-helpers';
+import { addAcceptHandles } from '../src/accept-handles.js';
+import { startBackend } from './helpers/fake-backend.js';
+import { startBalancer, waitForUp } from './helpers/balancer.js';
+import { readUntil } from './helpers/http-client.js';
+import { waitFor } from './helpers/wait-for.js';
+
+const BURST = 12;
+
+/** Counts event-loop turns: the check phase runs once per turn, after the poll that accepts. */
+function turnCounter(t: TestContext): () => number {
+  let turn = 0;
+  let running = true;
+  const tick = (): void => {
+    turn += 1;
+    if (running) setImmediate(tick);
+  };
+  setImmediate(tick);
+  t.after(() => {
+    running = false;
+  });
+  return () => turn;
+}
+
+/**
+ * Opens `count` connections at once (they are all in the kernel's accept queue before the
+ * next poll) and returns how many `server` accepted in each turn that accepted any.
+ */
+async function acceptedPerTurn(t: TestContext, server: Server, port: number, count: number): Promise<number[]> {
+  const turn = turnCounter(t);
+  const perTurn = new Map<number, number>();
+  const accepted: Socket[] = [];
+  const onConnection = (socket: Socket): void => {
+    perTurn.set(turn(), (perTurn.get(turn()) ?? 0) + 1);
+    accepted.push(socket);
+  };
+  server.on('connection', onConnection);
+  const clients = Array.from({ length: count }, () => connect(port, '127.0.0.1').on('error', () => {}));
+  try {
+    await waitFor(() => accepted.length === count, { what: `${count} connections to be accepted` });
+    return [...perTurn.values()];
+  } finally {
+    server.off('connection', onConnection);
+    for (const socket of [...clients, ...accepted]) socket.destroy();
+  }
+}
+
+for (const extra of [0, 3]) {
+  test(`with ${extra} extra handle(s), a burst of ${BURST} connections is accepted ${extra + 1} per turn`, async (t) => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    const handles = await addAcceptHandles(server, extra, { backlog: 511 });
+    t.after(async () => {
+      await handles.close();
+      server.close();
+    });
+    assert.equal(handles.count, extra);
+
+    const perTurn = await acceptedPerTurn(t, server, port, BURST);
+    assert.equal(Math.max(...perTurn), extra + 1, `accepted per turn: ${perTurn.join(', ')}`);
+    assert.equal(perTurn.reduce((sum, n) => sum + n, 0), BURST);
+  });
+}
+
+test('the balancer with MAX_ACCEPT=4 serves a burst through every handle; close() closes them all', async (t) => {
+  const backend = await startBackend(t, 'a');
+  const lb = await startBalancer(t, { BACKENDS: backend.id, MAX_ACCEPT: '4' });
+  await waitForUp(lb, [backend.id]);
+
+  const perTurn = await acceptedPerTurn(t, lb.balancer.server, lb.port, 8);
+  assert.equal(Math.max(...perTurn), 4, `accepted per turn: ${perTurn.join(', ')}`);
+
+  // Every connection, whichever handle took it, gets its answer from the backend.
+  const answers = await Promise.all(
+    Array.from({ length: 8 }, async (_, i) => {
+      const socket = connect(lb.port, '127.0.0.1');
+      t.after(() => socket.destroy());
+      const head = readUntil(socket, '\r\n\r\n');
+      socket.write(`GET /burst/${i} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      return head;
+    }),
+  );
+  for (const answer of answers) assert.match(answer, /^HTTP\/1\.1 200 /);
+
+  await lb.balancer.close();
+  assert.equal(await connectionRefused(lb.port), true, 'no handle accepts after close()');
+});
