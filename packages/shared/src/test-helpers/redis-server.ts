@@ -90,12 +90,13 @@ function waitForExit(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
+/** Ready when the server on `port` answers and is `child`, not some other process that took the port. */
 async function waitUntilReady(port: number, child: ChildProcess, output: () => string): Promise<void> {
   const deadline = Date.now() + STARTUP_DEADLINE_MS;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`redis-server exited during start-up:\n${output()}`);
     try {
-      if ((await redisCommand(port, ['PING'], 500)).startsWith('+PONG')) return;
+      if ((await redisCommand(port, ['INFO', 'server'], 500)).includes(`\r\nprocess_id:${child.pid}\r\n`)) return;
     } catch {
       // not listening yet
     }
@@ -104,10 +105,13 @@ async function waitUntilReady(port: number, child: ChildProcess, output: () => s
   throw new Error(`redis-server did not answer PING within ${STARTUP_DEADLINE_MS} ms:\n${output()}`);
 }
 
+/** Start-up attempts on fresh ports: another process may take a free port before Redis binds it. */
+const PORT_ATTEMPTS = 3;
+
 export async function startRedis(): Promise<RedisServer> {
   const binary = findRedisBinary();
   const dir = mkdtempSync(join(tmpdir(), 'visit-counter-redis-'));
-  const port = await freePort();
+  let port = await freePort();
   let child: ChildProcess | undefined;
 
   const start = async (): Promise<void> => {
@@ -132,7 +136,15 @@ export async function startRedis(): Promise<RedisServer> {
     await waitForExit(proc);
   };
 
-  await start();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await start();
+      break;
+    } catch (error) {
+      if (attempt >= PORT_ATTEMPTS || !/already in use/i.test((error as Error).message)) throw error;
+      port = await freePort();
+    }
+  }
 
   return {
     port,
