@@ -130,7 +130,7 @@ export function recordUpstreamFailure(backend: Backend, error: unknown, logger: 
   const failure = classifyUpstreamError(backend.id, error);
   if (!failure.notSent) backend.failures += 1;
   else if (backend.recordConnectFailure()) {
-    logger.warn({ backend: backend.id, code: failure.error.code }, 'backend %s is down: connection failed', backend.id);
+    logger.warn({ backend: backend.id, code: failure.error.code, cause: failure.cause }, 'backend %s is down: connection failed (%s)', backend.id, failure.cause);
   }
   return failure;
 }

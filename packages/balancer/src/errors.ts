@@ -82,6 +82,8 @@ export interface UpstreamFailure {
   /** True when the request cannot have reached the backend, so another backend may take it. */
   notSent: boolean;
   error: VisitCounterError;
+  /** The low-level code that decided it (`ECONNREFUSED`, `UND_ERR_CONNECT_TIMEOUT`, ...), '' when none. */
+  cause: string;
 }
 
 function codeOf(error: unknown): string {
@@ -99,7 +101,7 @@ function codeOf(error: unknown): string {
 
 export function classifyUpstreamError(backend: string, error: unknown): UpstreamFailure {
   const code = codeOf(error);
-  if (NOT_SENT.has(code)) return { notSent: true, error: new UpstreamUnreachableError(backend, error) };
-  if (TIMEOUTS.has(code)) return { notSent: false, error: new UpstreamTimeoutError(backend, error) };
-  return { notSent: false, error: new UpstreamFailedError(backend, error) };
+  if (NOT_SENT.has(code)) return { notSent: true, error: new UpstreamUnreachableError(backend, error), cause: code };
+  if (TIMEOUTS.has(code)) return { notSent: false, error: new UpstreamTimeoutError(backend, error), cause: code };
+  return { notSent: false, error: new UpstreamFailedError(backend, error), cause: code };
 }

@@ -3,7 +3,10 @@
 // down at once (a passive check) without waiting for the active checks.
 
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { connect } from 'node:net';
+import { test, type TestContext } from 'node:test';
 import { startBackends } from './helpers/fake-backend.js';
 import { startBalancer, waitForUp } from './helpers/balancer.js';
 
@@ -29,6 +32,7 @@ test('a refused connection is retried on the next backend and marks the dead one
   assert.equal(deadStatus?.state, 'down', 'marked down by the failed connection');
   assert.equal(deadStatus?.failures, 1);
   assert.equal(status.totals['retries'], 1);
+  assert.equal(lb.logs.lines().find((line) => line['backend'] === dead.id && line['code'] === 'LB_UPSTREAM_UNREACHABLE')?.['cause'], 'ECONNREFUSED');
 
   // Down now: no more attempts on it, so no more retries.
   for (let i = 0; i < 4; i++) assert.equal((await lb.client.get('/')).headers['x-backend'], alive.id);
@@ -73,4 +77,47 @@ test('a request with a body is retried on the next backend when the connection i
   assert.equal(reply.headers['x-backend'], alive.id);
   assert.equal(reply.body, 'alive got name=value');
   assert.equal(alive.requests.length, 1);
+});
+
+/** An HTTP backend in a process of its own, so SIGSTOP can freeze it; its accept queue holds two. */
+async function startFreezableBackend(t: TestContext): Promise<{ id: string; port: number; freeze(): void }> {
+  const script =
+    "const s = require('http').createServer((q, r) => r.end('frozen ' + q.url));" +
+    "s.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => console.log(s.address().port));";
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.after(() => {
+    child.kill('SIGCONT');
+    child.kill('SIGKILL');
+  });
+  const [line] = (await once(child.stdout, 'data')) as [Buffer];
+  const port = Number(line.toString().trim());
+  return { id: `127.0.0.1:${port}`, port, freeze: () => child.kill('SIGSTOP') };
+}
+
+test('a connection that is not made within UPSTREAM_CONNECT_TIMEOUT_MS is retried on the next backend', { timeout: 20_000 }, async (t) => {
+  const frozen = await startFreezableBackend(t);
+  const [alive] = await startBackends(t, ['alive']);
+  assert.ok(alive);
+  const lb = await startBalancer(t, { BACKENDS: `${frozen.id},${alive.id}`, UPSTREAM_CONNECT_TIMEOUT_MS: '300', ...NO_BACKGROUND_CHECKS });
+  await waitForUp(lb, [frozen.id, alive.id]);
+
+  // Frozen, and its accept queue filled: the kernel drops the balancer's SYN, so the
+  // connection is neither refused nor made until the connect timeout.
+  frozen.freeze();
+  // (Reset when the frozen process is killed after the test: not an error of the test.)
+  const fillers = [0, 1].map(() => connect(frozen.port, '127.0.0.1').on('error', () => {}));
+  t.after(() => fillers.forEach((socket) => socket.destroy()));
+  await Promise.all(fillers.map((socket) => once(socket, 'connect')));
+
+  // The cursor starts at the first backend: the frozen one.
+  const reply = await lb.client.get('/first');
+  assert.equal(reply.status, 200, reply.body);
+  assert.equal(reply.headers['x-backend'], alive.id);
+  assert.equal(reply.body, 'alive GET /first\n');
+  assert.deepEqual(alive.requests.map((r) => r.url), ['/first']);
+  const status = await lb.status();
+  assert.equal(status.backends.find((b) => b.id === frozen.id)?.state, 'down', 'marked down by the connect timeout');
+  assert.equal(status.totals['retries'], 1);
+  const down = lb.logs.lines().find((line) => line['backend'] === frozen.id && line['code'] === 'LB_UPSTREAM_UNREACHABLE');
+  assert.equal(down?.['cause'], 'UND_ERR_CONNECT_TIMEOUT', 'the connection timed out; it was not refused');
 });
