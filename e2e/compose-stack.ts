@@ -62,6 +62,7 @@ export async function pickPort(preferred: number, host = '0.0.0.0'): Promise<num
 }
 
 export interface LbStatus {
+  acceptPerTurn: number;
   totals: { up: number };
   backends: Array<{ address: string; port: number; state: string }>;
 }

@@ -70,6 +70,7 @@ export function createAdmin({ groups, stats, adminToken, config, logger, cluster
     return {
       uptimeSeconds: Math.round((Date.now() - stats.startedAt.getTime()) / 1000),
       startedAt: stats.startedAt.toISOString(),
+      acceptPerTurn: stats.acceptPerTurn,
       totals: {
         ...stateTotals(backends.map((backend) => backend.state)),
         requests: stats.requests,

@@ -122,8 +122,12 @@ export function createBalancer(config: BalancerConfig, deps: BalancerDeps): Bala
   const addExtraHandles = async (): Promise<void> => {
     try {
       const added = await addAcceptHandles(server, config.maxAccept - 1, { backlog: LISTEN_BACKLOG });
-      if (closing) await added.close();
-      else acceptHandles = added;
+      if (closing) {
+        await added.close();
+        return;
+      }
+      acceptHandles = added;
+      stats.acceptPerTurn = 1 + added.count;
     } catch (error) {
       logger.warn({ err: error }, 'accepting one connection per event-loop turn: %s', (error as Error).message);
     }
@@ -144,7 +148,7 @@ export function createBalancer(config: BalancerConfig, deps: BalancerDeps): Bala
       const port = await listen(server, config.port, config.host);
       await addExtraHandles();
       logger.info(
-        { port, maxAccept: 1 + (acceptHandles?.count ?? 0), routes: groups.map((group) => ({ route: group.route, backends: group.pool.list().map((b) => b.id) })) },
+        { port, acceptPerTurn: stats.acceptPerTurn, routes: groups.map((group) => ({ route: group.route, backends: group.pool.list().map((b) => b.id) })) },
         'balancer listening on port %d',
         port,
       );

@@ -8,10 +8,12 @@ export interface Stats {
   retries: number;
   responses: Record<string, number>;
   errors: Record<string, number>;
+  /** Connections this process accepts per event-loop turn at most: its listening handles (accept-handles.ts). */
+  acceptPerTurn: number;
 }
 
 export function createStats(): Stats {
-  return { startedAt: new Date(), requests: 0, fastPath: 0, retries: 0, responses: {}, errors: {} };
+  return { startedAt: new Date(), requests: 0, fastPath: 0, retries: 0, responses: {}, errors: {}, acceptPerTurn: 1 };
 }
 
 export function countResponse(stats: Stats, status: number): void {

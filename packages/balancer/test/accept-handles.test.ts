@@ -74,6 +74,7 @@ test('the balancer with MAX_ACCEPT=4 serves a burst through every handle; close(
   const backend = await startBackend(t, 'a');
   const lb = await startBalancer(t, { BACKENDS: backend.id, MAX_ACCEPT: '4' });
   await waitForUp(lb, [backend.id]);
+  assert.equal((await lb.status()).acceptPerTurn, 4, '/_lb/status shows the handles that accept');
 
   const perTurn = await acceptedPerTurn(t, lb.balancer.server, lb.port, 8);
   assert.equal(Math.max(...perTurn), 4, `accepted per turn: ${perTurn.join(', ')}`);

@@ -36,6 +36,7 @@ export interface BackendStatus {
 export interface Status {
   uptimeSeconds: number;
   startedAt: string;
+  acceptPerTurn: number;
   totals: Record<string, unknown>;
   backends: BackendStatus[];
   config: Record<string, unknown>;
