@@ -4,11 +4,12 @@
 import type { IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import type { Logger } from '@visit-counter/shared';
+import type { Logger, VisitCounterError } from '@visit-counter/shared';
 import type { BackendPool } from './backend-pool.js';
 import { recordUpstreamFailure, type Backend } from './backend.js';
 import { NoHealthyBackendError, NoRouteError } from './errors.js';
 import { readClientHead } from './forward-headers.js';
+import { rawErrorResponse } from './fast-path/raw-response.js';
 
 export interface UpgradeOptions {
   route: (host: string | undefined) => BackendPool | undefined;
@@ -18,9 +19,10 @@ export interface UpgradeOptions {
   logger: Logger;
 }
 
-function refuse(socket: Socket, status: number, reason: string, sentence: string, extra = ''): void {
-  const body = sentence + '\n';
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${extra}connection: close\r\n\r\n${body}`);
+/** The same error answer as the other paths give (format by Accept, code, request id), then the end. */
+function refuse(socket: Socket, req: IncomingMessage, error: VisitCounterError, extra: readonly string[]): void {
+  const exchange = { head: false, extra: [], close: true, keepAlive: '' };
+  socket.end(rawErrorResponse(error.status, error.code, error.message, req.headers.accept, extra, exchange));
 }
 
 function open(backend: Backend, timeoutMs: number): Promise<Socket> {
@@ -54,16 +56,16 @@ export function createUpgradeHandler({ route, trustProxy, connectTimeoutMs, retr
     client.on('error', () => client.destroy());
     const { headers, requestId, host } = readClientHead(req, forwardContext, true);
     const pool = route(host);
+    const ids = ['x-request-id', requestId];
     if (!pool) {
-      refuse(client, 404, 'Not Found', new NoRouteError(host).message, '');
+      refuse(client, req, new NoRouteError(host), ids);
       return;
     }
     const tried = new Set<Backend>();
     for (;;) {
       const backend = pool.pick(tried);
       if (!backend) {
-        const error = new NoHealthyBackendError();
-        refuse(client, 503, 'Service Unavailable', error.message, `retry-after: ${retryAfterSeconds}\r\n`);
+        refuse(client, req, new NoHealthyBackendError(), [...ids, 'retry-after', String(retryAfterSeconds)]);
         return;
       }
       tried.add(backend);
@@ -73,7 +75,7 @@ export function createUpgradeHandler({ route, trustProxy, connectTimeoutMs, retr
       } catch (error) {
         const failure = recordUpstreamFailure(backend, error, logger);
         if (failure.notSent) continue;
-        refuse(client, 502, 'Bad Gateway', failure.error.message);
+        refuse(client, req, failure.error, ids);
         return;
       }
       if (client.destroyed) {

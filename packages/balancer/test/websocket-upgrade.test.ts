@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { startBackends, type FakeBackend } from './helpers/fake-backend.js';
 import { startBalancer, waitForStates, waitForUp } from './helpers/balancer.js';
 import { openSocket, parseRawResponse, readUntil, readUntilClose } from './helpers/http-client.js';
@@ -77,18 +77,40 @@ test('an Upgrade: websocket handshake passes through and bytes are echoed both w
   assert.equal(parseRawResponse(await secondHead).headers['x-tunnel'], 'b');
 });
 
-test('an upgrade with no healthy backend gets 503 with Retry-After and a sentence', { timeout: 20_000 }, async (t) => {
+/** The balancer's answer to HANDSHAKE (with `extra` header lines), read until it closes. */
+async function refusal(t: TestContext, port: number, extra = ''): Promise<ReturnType<typeof parseRawResponse>> {
+  const socket = await openSocket(t, port);
+  const answer = readUntilClose(socket);
+  socket.write(HANDSHAKE.replace('\r\n\r\n', `\r\n${extra}\r\n`));
+  return parseRawResponse(await answer);
+}
+
+test('an upgrade with no healthy backend gets 503 with Retry-After, a sentence or JSON, and its request id', { timeout: 20_000 }, async (t) => {
   const [a] = await startBackends(t, ['a']);
   assert.ok(a);
   a.healthy = false;
   const lb = await startBalancer(t, { BACKENDS: a.id, HEALTH_FALL: '1', RETRY_AFTER_SECONDS: '3' });
   await waitForStates(lb, { [a.id]: 'down' });
 
-  const socket = await openSocket(t, lb.port);
-  const answer = readUntilClose(socket);
-  socket.write(HANDSHAKE);
-  const response = parseRawResponse(await answer);
-  assert.equal(response.status, 503);
-  assert.equal(response.headers['retry-after'], '3');
-  assert.equal(response.body, 'No healthy backend is available to serve this request; please try again shortly.\n');
+  const text = await refusal(t, lb.port);
+  assert.equal(text.status, 503);
+  assert.equal(text.headers['retry-after'], '3');
+  assert.equal(text.headers['x-request-id'], 'ws-1');
+  assert.equal(text.headers['connection'], 'close');
+  assert.equal(text.body, 'No healthy backend is available to serve this request; please try again shortly.\n');
+
+  const json = await refusal(t, lb.port, 'Accept: application/json\r\n');
+  assert.equal(json.status, 503);
+  assert.match(String(json.headers['content-type']), /^application\/json/);
+  assert.deepEqual(JSON.parse(json.body), { error: 'No healthy backend is available to serve this request; please try again shortly.', code: 'LB_NO_HEALTHY_BACKEND' });
+});
+
+test('an upgrade for a host with no route gets 404 LB_NO_ROUTE, as a plain request does', { timeout: 20_000 }, async (t) => {
+  const lb = await startBalancer(t, { HOST_ROUTES: 'api.example=127.0.0.1:1', HEALTH_INTERVAL_MS: '600000' });
+  const json = await refusal(t, lb.port, 'Accept: application/json\r\n');
+  assert.equal(json.status, 404);
+  assert.equal(json.headers['x-request-id'], 'ws-1');
+  assert.deepEqual(JSON.parse(json.body), { error: 'No backends are configured for the host "visits.example".', code: 'LB_NO_ROUTE' });
+  const plain = await lb.client.get('/', { accept: 'application/json', host: 'visits.example' });
+  assert.deepEqual(JSON.parse(plain.body), JSON.parse(json.body));
 });
