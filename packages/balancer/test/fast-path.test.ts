@@ -264,15 +264,20 @@ test('a request pipelined behind one in flight on the fast path is answered next
   const backend = await startEchoBackend(t);
   const lb = await startBalancer(t, { BACKENDS: backend.id, FAST_PATH: 'true' });
   await waitForUp(lb, [backend.id]);
+  let balancerSide: Socket | undefined;
+  lb.balancer.server.once('connection', (socket: Socket) => (balancerSide = socket));
   const socket = await openSocket(t, lb.port);
   const chunks: Buffer[] = [];
   socket.on('data', (chunk: Buffer) => chunks.push(chunk));
   const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-  socket.write(head(['GET /held HTTP/1.1', 'Host: a.test']));
+  const first = head(['GET /held HTTP/1.1', 'Host: a.test']);
+  const second = head(['GET /echo HTTP/1.1', 'Host: a.test', 'Connection: close']);
+  socket.write(first);
   await waitFor(() => held.length === 1, { what: 'the first request at the backend' });
-  // The second request arrives while the first is still held at the backend.
-  socket.write(head(['GET /echo HTTP/1.1', 'Host: a.test', 'Connection: close']));
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  // The second request arrives while the first is still held at the backend: released only
+  // once the balancer has read it.
+  socket.write(second);
+  await waitFor(() => balancerSide !== undefined && balancerSide.bytesRead >= first.length + second.length, { what: 'the balancer to read the second head' });
   held.shift()?.();
   await closed;
   const answers = parseAnswers(Buffer.concat(chunks));
