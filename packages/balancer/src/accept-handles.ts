@@ -45,6 +45,7 @@ export function addAcceptHandles(server: Server, extra: number, { backlog, timeo
   const handle = (server as unknown as { _handle?: unknown })._handle;
   return new Promise((resolve, reject) => {
     const copies: Server[] = [];
+    // An empty environment: NODE_OPTIONS (an --inspect port, an --import loader) is not for it.
     const child = spawn(process.execPath, ['-e', ECHO], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], env: {} });
     const finish = (error?: Error): void => {
       clearTimeout(timer);
