@@ -70,6 +70,37 @@ for (const extra of [0, 3]) {
   });
 }
 
+test('while the handles are being added, every connection is still accepted by the server itself', async (t) => {
+  const server = createServer((socket) => socket.end('ours\n'));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  t.after(() => server.close());
+
+  // Connections keep arriving while the helper process holds copies of the listening socket;
+  // none of them may be taken (and dropped) by the helper. Bounded: at most 400 connections.
+  let adding = true;
+  const added = addAcceptHandles(server, 16, { backlog: 511 }).finally(() => (adding = false));
+  const answers: Array<Promise<string>> = [];
+  while (adding && answers.length < 400) {
+    const socket = connect(port, '127.0.0.1');
+    answers.push(
+      new Promise((resolve) => {
+        let text = '';
+        socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        socket.on('error', (error) => resolve(`error: ${error.message}`));
+        socket.on('close', () => resolve(text));
+      }),
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  const handles = await added;
+  t.after(() => handles.close());
+  assert.equal(handles.count, 16);
+  assert.ok(answers.length > 0);
+  const seen = await Promise.all(answers);
+  assert.deepEqual(seen.filter((text) => text !== 'ours\n'), [], `${answers.length} connections, each answered by the server`);
+});
+
 test('the balancer with MAX_ACCEPT=4 serves a burst through every handle; close() closes them all', async (t) => {
   const backend = await startBackend(t, 'a');
   const lb = await startBalancer(t, { BACKENDS: backend.id, MAX_ACCEPT: '4' });
