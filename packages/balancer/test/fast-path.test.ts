@@ -5,7 +5,8 @@
 // (and one meant for the full path fails if the fast path took it).
 
 import assert from 'node:assert/strict';
-import type { Socket } from 'node:net';
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { startBalancer, waitForUp, type StartedBalancer } from './helpers/balancer.js';
 import { startBackend, type FakeBackend } from './helpers/fake-backend.js';
@@ -290,3 +291,25 @@ test('a request pipelined behind one in flight on the fast path is answered next
   assert.equal(totals['requests'], 2);
   assert.equal(totals['fastPath'], 1, 'the second request went to the full path');
 });
+
+for (const fastPath of ['true', 'false']) {
+  test(`FAST_PATH=${fastPath}: a request sent after an answer with Connection: close never reaches the backend`, { timeout: 20_000 }, async (t) => {
+    const backend = await startEchoBackend(t);
+    const lb = await startBalancer(t, { BACKENDS: backend.id, FAST_PATH: fastPath });
+    await waitForUp(lb, [backend.id]);
+    // A client that keeps its own side open after the balancer's close, and sends once more.
+    const socket = connect({ port: lb.port, host: '127.0.0.1', allowHalfOpen: true }).on('error', () => {});
+    t.after(() => socket.destroy());
+    const closed = once(socket, 'close');
+    const first = readUntil(socket, 'fixed body\n');
+    socket.write(head(['GET /fixed/1 HTTP/1.1', 'Host: a.test', 'Connection: close']));
+    assert.match(await first, /^HTTP\/1\.1 200 OK\r\n/);
+    socket.write(head(['GET /fixed/2 HTTP/1.1', 'Host: a.test']));
+    socket.end();
+    await closed;
+
+    // A visit behind the close would be counted without an answer: it must not go out.
+    assert.equal((await lb.client.get('/fixed/3')).status, 200);
+    assert.deepEqual(backend.requests.map((request) => request.url), ['/fixed/1', '/fixed/3']);
+  });
+}

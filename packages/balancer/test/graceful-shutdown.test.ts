@@ -33,6 +33,7 @@ test('close() with a request in flight: it completes with 200, then close() reso
   const reply = await inFlight;
   await closed;
   assert.equal(reply.status, 200);
+  assert.equal(reply.headers['connection'], 'close', 'the last answer of a closing balancer says so');
   assert.equal(reply.body, 'slow GET /slow\n');
   assert.equal(reply.headers['x-backend'], slow.id);
   assert.deepEqual(events, ['response', 'closed']);

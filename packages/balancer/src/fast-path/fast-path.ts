@@ -65,9 +65,9 @@ export function createFastPath(options: FastPathOptions): FastPath {
 
   class FastConnection {
     readonly socket: Socket;
-    private exchange: RawForwardHandler | undefined;
+    /** The exchange under way on this connection, if any. */
+    private current: RawForwardHandler | undefined;
     private pending: Buffer[] = [];
-    private endAfter = false;
     private served = false;
 
     constructor(socket: Socket) {
@@ -82,7 +82,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
     }
 
     private readonly onData = (chunk: Buffer): void => {
-      if (this.exchange) {
+      if (this.current) {
         // A pipelined request: the full path takes the connection once this answer is out.
         this.pending.push(chunk);
         this.socket.pause();
@@ -133,9 +133,9 @@ export function createFastPath(options: FastPathOptions): FastPath {
             fields,
           });
         }
-        this.finished(exchange.close || this.endAfter);
+        this.finished(exchange.close);
       });
-      this.exchange = handler;
+      this.current = handler;
       backend.pool.dispatch({ path: request.target, method: request.method, headers, body: null }, handler);
     }
 
@@ -153,7 +153,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
         stats.fastPath -= 1;
         // As on the full path, a retry counts when another backend is there to take it.
         if (pool.list().some((other) => other.eligible)) stats.retries += 1;
-        this.exchange = undefined;
+        this.current = undefined;
         this.handOver(chunk);
         return undefined;
       }
@@ -170,10 +170,14 @@ export function createFastPath(options: FastPathOptions): FastPath {
     }
 
     private finished(close: boolean): void {
-      if (this.exchange?.status) countResponse(stats, this.exchange.status);
-      this.exchange = undefined;
+      if (this.current?.status) countResponse(stats, this.current.status);
+      this.current = undefined;
       if (this.socket.destroyed) return;
       if (close) {
+        // Nothing sent after this is read: a request behind `Connection: close` must not reach
+        // a backend (it would count a visit whose answer cannot be sent).
+        this.socket.off('data', this.onData);
+        this.pending = [];
         this.socket.end();
         return;
       }
@@ -198,7 +202,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
 
     /** Idle too long (or silent since connecting): closed without a word, as Node's server does. */
     private readonly onTimeout = (): void => {
-      if (!this.exchange) this.socket.destroy();
+      if (!this.current) this.socket.destroy();
     };
 
     // An error, or the client's end of the connection: Node's server (with the half-open
@@ -209,12 +213,15 @@ export function createFastPath(options: FastPathOptions): FastPath {
 
     private readonly onClose = (): void => {
       connections.delete(this);
-      this.exchange?.clientGone();
+      this.current?.clientGone();
     };
 
-    /** Shutting down: an idle connection ends now, a busy one after its answer. */
+    /**
+     * Shutting down: an idle connection ends now, a busy one after its answer, which says
+     * `connection: close` when its head is not out yet (as the full path's graceful close does).
+     */
     close(): void {
-      if (this.exchange) this.endAfter = true;
+      if (this.current) this.current.exchange.close = true;
       else this.socket.destroy(); // idle: as Node's server.closeIdleConnections() does
     }
   }

@@ -40,7 +40,8 @@ export class RawForwardHandler implements Dispatcher.DispatchHandler {
   /** The status sent to the client; 0 until the head has been written. */
   status = 0;
   private readonly socket: Socket;
-  private readonly exchange: RawExchange;
+  /** Mutable `close`: shutting down makes an answer whose head is not out yet the last one. */
+  readonly exchange: RawExchange;
   private readonly onDraining: () => void;
   private readonly done: (error?: Error) => void;
   private abort: ((error?: Error) => void) | undefined;
