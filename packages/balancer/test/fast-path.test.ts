@@ -76,10 +76,23 @@ function startEchoBackend(t: TestContext): Promise<FakeBackend> {
  * the parts go out a moment apart (pieces of one head: whether they arrive as one read or two
  * is up to TCP).
  */
+/** How long one exchange may take before it fails with what arrived. */
+const EXCHANGE_MS = 10_000;
+
 async function exchange(t: TestContext, port: number, parts: readonly string[], bodyless: readonly boolean[] = [], sequential = false): Promise<RawAnswer[]> {
   const socket: Socket = await openSocket(t, port);
   const chunks: Buffer[] = [];
-  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  const closed = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new Error(`the connection stayed open for ${EXCHANGE_MS} ms; received: ${JSON.stringify(Buffer.concat(chunks).toString('latin1'))}`));
+      socket.destroy();
+    }, EXCHANGE_MS);
+    timer.unref();
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
   let received: () => void = () => undefined;
   socket.on('data', (chunk: Buffer) => {
     chunks.push(chunk);
@@ -93,7 +106,7 @@ async function exchange(t: TestContext, port: number, parts: readonly string[], 
       received();
     });
   for (const [i, part] of parts.entries()) {
-    if (i > 0 && sequential) await answered(i);
+    if (i > 0 && sequential) await Promise.race([answered(i), closed]);
     else if (i > 0) await new Promise((resolve) => setTimeout(resolve, 30));
     socket.write(Buffer.from(part, 'latin1'));
   }

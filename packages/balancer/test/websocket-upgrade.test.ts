@@ -6,7 +6,7 @@ import type { Socket } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { startBackends, type FakeBackend } from './helpers/fake-backend.js';
 import { startBalancer, waitForStates, waitForUp } from './helpers/balancer.js';
-import { openSocket, parseRawResponse, readUntil, readUntilClose } from './helpers/http-client.js';
+import { openSocket, parseRawResponse, rawExchange, readUntil, readUntilClose } from './helpers/http-client.js';
 import { waitFor } from './helpers/wait-for.js';
 
 const HANDSHAKE =
@@ -79,10 +79,7 @@ test('an Upgrade: websocket handshake passes through and bytes are echoed both w
 
 /** The balancer's answer to HANDSHAKE (with `extra` header lines), read until it closes. */
 async function refusal(t: TestContext, port: number, extra = ''): Promise<ReturnType<typeof parseRawResponse>> {
-  const socket = await openSocket(t, port);
-  const answer = readUntilClose(socket);
-  socket.write(HANDSHAKE.replace('\r\n\r\n', `\r\n${extra}\r\n`));
-  return parseRawResponse(await answer);
+  return parseRawResponse(await rawExchange(t, port, HANDSHAKE.replace('\r\n\r\n', `\r\n${extra}\r\n`)));
 }
 
 test('an upgrade with no healthy backend gets 503 with Retry-After, a sentence or JSON, and its request id', { timeout: 20_000 }, async (t) => {

@@ -37,7 +37,12 @@ export function parseAnswers(data: Buffer, bodyless: readonly boolean[] = [], pa
       const parts: Buffer[] = [];
       for (;;) {
         const sizeEnd = data.indexOf('\r\n', at);
-        const size = parseInt(data.subarray(at, sizeEnd).toString('latin1'), 16);
+        const size = sizeEnd === -1 ? NaN : parseInt(data.subarray(at, sizeEnd).toString('latin1'), 16);
+        if (Number.isNaN(size) || sizeEnd + 2 + size + 2 > data.length) {
+          // Cut short (or not arrived yet): never loop on it.
+          if (partial) return answers;
+          throw new Error(`an incomplete chunked body: ${JSON.stringify(data.subarray(at).toString('latin1'))}`);
+        }
         at = sizeEnd + 2;
         if (size === 0) {
           at += 2;
