@@ -134,11 +134,10 @@ test('a Redis restart keeps the count; requests meanwhile get a clear 503, never
   assert.equal(again.count, last + 1, 'the count survived down and up');
 });
 
-test('the Redis counter equals the number of 200 responses seen', async () => {
+test('the Redis counter equals the 200s seen, plus at most the 503s that said "may have been counted"', async () => {
   // Exactly, but for visits whose 503 said they may have been counted: a Redis that stops
   // right after counting never sends its answer, and nobody can tell then.
   const counter = await stack.counter();
   assert.ok(counter >= ok && counter - ok <= uncertain, `counter ${counter}, 200s ${ok}, uncertain 503s ${uncertain}`);
   assert.ok(Math.max(...seen) <= counter);
-  if (uncertain === 0) assert.equal(counter, ok);
 });

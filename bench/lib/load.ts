@@ -34,9 +34,10 @@ export interface LoadOptions {
   timeoutS?: number;
 }
 
+/** Connect, read and write errors; wrk's timeouts (slow answers) are counted apart. */
 export function socketErrorCount(result: LoadResult): number {
-  const { connect, read, write, timeout } = result.socketErrors;
-  return connect + read + write + timeout;
+  const { connect, read, write } = result.socketErrors;
+  return connect + read + write;
 }
 
 export function haveWrk(): boolean {

@@ -172,7 +172,7 @@ export async function interleave(scenario: string, systems: readonly BenchSystem
       const record = await measure(system, settings, settings.durationS, r);
       runs.get(system.id)?.push(record);
       const { load } = record;
-      log(`  round ${r}/${rounds} ${system.label}: ${load.rps} req/s, p99 ${load.p99Ms} ms, errors ${socketErrorCount(load)}, non-2xx ${load.non2xx}${describeExactness(record.exactness)}`);
+      log(`  round ${r}/${rounds} ${system.label}: ${load.rps} req/s, p99 ${load.p99Ms} ms, errors ${socketErrorCount(load)}, timeouts ${load.socketErrors.timeout}, non-2xx ${load.non2xx}${describeExactness(record.exactness)}`);
       await sleep(300);
     }
   }
@@ -200,7 +200,7 @@ export function summarize(scenario: string, system: BenchSystem, runs: RunRecord
     p50Ms: round(median(loads.map((l) => l.p50Ms)), 2),
     p99Ms: round(median(loads.map((l) => l.p99Ms)), 2),
     maxMs: round(Math.max(0, ...loads.map((l) => l.maxMs)), 2),
-    socketErrors: loads.reduce((sum, l) => sum + socketErrorCount(l) - l.socketErrors.timeout, 0),
+    socketErrors: loads.reduce((sum, l) => sum + socketErrorCount(l), 0),
     timeouts: loads.reduce((sum, l) => sum + l.socketErrors.timeout, 0),
     non2xx: loads.reduce((sum, l) => sum + l.non2xx, 0),
     runs: [...exactRuns, ...runs],

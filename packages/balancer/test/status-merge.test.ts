@@ -12,7 +12,7 @@ const view = (worker: number, states: Record<string, string>, requests: number) 
   backends: Object.entries(states).map(([id, state]) => ({ id, state, health: state, requests: requests / 2, failures: 0, inFlight: 0 })),
 });
 
-test('two workers: figures add up, each backend once, the majority state wins', () => {
+test('three workers: figures add up, each backend once, the majority state wins', () => {
   const merged = mergeStatuses([
     view(1, { 'a:1': 'up', 'b:1': 'up' }, 10),
     view(2, { 'a:1': 'up', 'b:1': 'down' }, 20),
@@ -42,5 +42,19 @@ test('two workers: figures add up, each backend once, the majority state wins', 
 test('a single answer is passed through with its figures', () => {
   const merged = mergeStatuses([view(1, { 'a:1': 'draining' }, 4)]);
   assert.equal(merged['workers'], 1);
-  assert.equal((merged['totals'] as { draining: number }).draining, 1);
+  assert.deepEqual(merged['totals'], {
+    backends: 1,
+    up: 0,
+    down: 0,
+    draining: 1,
+    unknown: 0,
+    requests: 4,
+    fastPath: 3,
+    retries: 1,
+    inFlight: 0,
+    responses: { '2xx': 4 },
+    errors: { LB_UPSTREAM_FAILED: 1 },
+  });
+  const backends = merged['backends'] as Array<{ id: string; state: string; requests: number; failures: number }>;
+  assert.deepEqual(backends.map((b) => [b.id, b.state, b.requests, b.failures]), [['a:1', 'draining', 2, 0]]);
 });
