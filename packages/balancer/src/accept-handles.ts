@@ -12,44 +12,60 @@
 // connection of ours.
 
 import { spawn } from 'node:child_process';
-import { Server, type Socket } from 'node:net';
+import { Server, type ServerOpts, type Socket } from 'node:net';
 
 /** The child: every handle it is sent goes straight back, then its own copy is closed. */
 const ECHO = "process.on('message', (m, handle) => process.send(m, handle, () => handle.close()));";
 
 export interface AcceptHandles {
-  /** How many extra handles accept for the server. */
-  readonly count: number;
   /** Stops the extra handles accepting; resolves once every connection they accepted has closed. */
   close(): Promise<void>;
 }
 
-export class AcceptHandlesError extends Error {
+class AcceptHandlesError extends Error {
   readonly code = 'LB_ACCEPT_HANDLES';
 }
 
 export interface AcceptHandlesOptions {
   /** The listen backlog `server` was given: listening again on a copy sets it for the socket. */
   backlog: number;
-  timeoutMs?: number;
 }
+
+/** How long the helper process may take to start and send every copy back. */
+const HELPER_TIMEOUT_MS = 5_000;
 
 /**
  * Adds `extra` listening handles to `server`, which must be listening on a socket of its own
  * (not a cluster worker under round-robin). Connections they accept are emitted as the
  * server's own `connection` events. Rejects, leaving no handle behind, when the child process
- * cannot be started or does not answer within `timeoutMs`.
+ * cannot be started or does not send every copy back in time.
  */
-export function addAcceptHandles(server: Server, extra: number, { backlog, timeoutMs = 5_000 }: AcceptHandlesOptions): Promise<AcceptHandles> {
-  if (extra <= 0) return Promise.resolve({ count: 0, close: () => Promise.resolve() });
+export function addAcceptHandles(server: Server, extra: number, { backlog }: AcceptHandlesOptions): Promise<AcceptHandles> {
+  if (extra <= 0) return Promise.resolve({ close: () => Promise.resolve() });
   const handle = (server as unknown as { _handle?: unknown })._handle;
+  const options = acceptOptionsOf(server);
   return new Promise((resolve, reject) => {
     const copies: Server[] = [];
     // An empty environment: NODE_OPTIONS (an --inspect port, an --import loader) is not for it.
     const child = spawn(process.execPath, ['-e', ECHO], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], env: {} });
+    const onMessage = (_message: unknown, received: unknown): void => {
+      if (received === undefined) return;
+      const copy = new Server(options);
+      copy.on('connection', (socket: Socket) => server.emit('connection', socket));
+      copy.on('error', (error) => server.emit('error', error));
+      copy.listen(received, backlog);
+      copies.push(copy);
+      if (copies.length === extra) finish();
+    };
+    const onError = (error: Error): void => finish(new AcceptHandlesError(`the helper process could not start: ${error.message}`));
+    const onExit = (code: number | null, signal: string | null): void => finish(new AcceptHandlesError(`the helper process exited early (${signal ?? code})`));
     const finish = (error?: Error): void => {
       clearTimeout(timer);
-      child.removeAllListeners();
+      // Only our listeners go (child_process keeps its own for the channel). A copy still on its
+      // way back when this gave up is closed as it arrives, not left accepting.
+      child.off('message', onMessage).off('error', onError).off('exit', onExit);
+      child.on('message', (_message, late) => (late as { close?: () => void } | undefined)?.close?.());
+      child.on('error', () => undefined);
       if (child.connected) child.disconnect();
       child.kill();
       if (error) {
@@ -57,20 +73,10 @@ export function addAcceptHandles(server: Server, extra: number, { backlog, timeo
         reject(error);
         return;
       }
-      resolve({ count: copies.length, close: () => closeAll(copies) });
+      resolve({ close: () => closeAll(copies) });
     };
-    const timer = setTimeout(() => finish(new AcceptHandlesError(`the helper process did not return the listening socket within ${timeoutMs} ms`)), timeoutMs);
-    child.once('error', (error) => finish(new AcceptHandlesError(`the helper process could not start: ${error.message}`)));
-    child.once('exit', (code, signal) => finish(new AcceptHandlesError(`the helper process exited early (${signal ?? code})`)));
-    child.on('message', (_message, received) => {
-      if (received === undefined) return;
-      const copy = Object.assign(new Server(), acceptOptionsOf(server));
-      copy.on('connection', (socket: Socket) => server.emit('connection', socket));
-      copy.on('error', (error) => server.emit('error', error));
-      copy.listen(received, backlog);
-      copies.push(copy);
-      if (copies.length === extra) finish();
-    });
+    const timer = setTimeout(() => finish(new AcceptHandlesError(`the helper process did not return the listening socket within ${HELPER_TIMEOUT_MS} ms`)), HELPER_TIMEOUT_MS);
+    child.on('message', onMessage).once('error', onError).once('exit', onExit);
     try {
       for (let i = 0; i < extra; i++) child.send('accept-handle', handle as Parameters<typeof child.send>[1]);
     } catch (error) {
@@ -79,12 +85,15 @@ export function addAcceptHandles(server: Server, extra: number, { backlog, timeo
   });
 }
 
-/** What net.Server applies to each socket it accepts: an HTTP server's are not net's defaults (allowHalfOpen, noDelay). */
-const ACCEPT_OPTIONS = ['allowHalfOpen', 'pauseOnConnect', 'noDelay', 'keepAlive', 'keepAliveInitialDelay', 'highWaterMark', 'maxConnections'] as const;
+/**
+ * What net.Server applies to each socket it accepts: an HTTP server's are not net's defaults
+ * (allowHalfOpen, noDelay). Not `maxConnections`: each copy would count on its own.
+ */
+const ACCEPT_OPTIONS = ['allowHalfOpen', 'noDelay', 'keepAlive', 'keepAliveInitialDelay', 'highWaterMark'] as const;
 
-function acceptOptionsOf(server: Server): Record<string, unknown> {
+function acceptOptionsOf(server: Server): ServerOpts {
   const source = server as unknown as Record<string, unknown>;
-  return Object.fromEntries(ACCEPT_OPTIONS.map((name) => [name, source[name]]));
+  return Object.fromEntries(ACCEPT_OPTIONS.map((name) => [name, source[name]])) as ServerOpts;
 }
 
 function closeAll(copies: readonly Server[]): Promise<void> {

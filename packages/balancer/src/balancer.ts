@@ -113,21 +113,17 @@ export function createBalancer(config: BalancerConfig, deps: BalancerDeps): Bala
     logger,
   });
   server.on('upgrade', (req, socket, head) => void upgrade.handle(req, socket as Socket, head));
-  const closeServer = createGracefulClose(server, config.shutdownGraceMs);
+  let acceptHandles: AcceptHandles | undefined;
+  const closeServer = createGracefulClose(server, config.shutdownGraceMs, () => acceptHandles?.close() ?? Promise.resolve());
   const fast = config.fastPath ? installFastPath(server, config, { route, stats, logger }) : undefined;
   let closing: Promise<void> | undefined;
-  let acceptHandles: AcceptHandles | undefined;
+  let adding: Promise<void> | undefined;
 
   /** MAX_ACCEPT: extra listening handles; without them the balancer still serves, one accept per turn. */
   const addExtraHandles = async (): Promise<void> => {
     try {
-      const added = await addAcceptHandles(server, config.maxAccept - 1, { backlog: LISTEN_BACKLOG });
-      if (closing) {
-        await added.close();
-        return;
-      }
-      acceptHandles = added;
-      stats.acceptPerTurn = 1 + added.count;
+      acceptHandles = await addAcceptHandles(server, config.maxAccept - 1, { backlog: LISTEN_BACKLOG });
+      stats.acceptPerTurn = config.maxAccept;
     } catch (error) {
       logger.warn({ err: error }, 'accepting one connection per event-loop turn: %s', (error as Error).message);
     }
@@ -146,7 +142,8 @@ export function createBalancer(config: BalancerConfig, deps: BalancerDeps): Bala
     async listen() {
       await Promise.all(groups.map((group) => group.refresh()));
       const port = await listen(server, config.port, config.host);
-      await addExtraHandles();
+      adding = addExtraHandles();
+      await adding;
       logger.info(
         { port, acceptPerTurn: stats.acceptPerTurn, routes: groups.map((group) => ({ route: group.route, backends: group.pool.list().map((b) => b.id) })) },
         'balancer listening on port %d',
@@ -156,6 +153,7 @@ export function createBalancer(config: BalancerConfig, deps: BalancerDeps): Bala
     },
     close() {
       closing ??= (async () => {
+        await adding; // a close() during listen() waits for the handles, then closes them too
         for (const group of groups) for (const dns of group.discoveries) dns.close();
         // Upgraded connections keep the server from closing, yet are no longer its to cut:
         // they get the same grace period as requests in flight.
@@ -165,7 +163,7 @@ export function createBalancer(config: BalancerConfig, deps: BalancerDeps): Bala
         }, config.shutdownGraceMs);
         cutTunnels.unref();
         fast?.close();
-        await Promise.all([closeServer(), acceptHandles?.close()]);
+        await closeServer();
         clearTimeout(cutTunnels);
         await Promise.all(groups.map((group) => group.close()));
       })();
@@ -190,7 +188,7 @@ function installFastPath(server: Server, config: BalancerConfig, deps: Pick<Fast
     generateId: randomUUID,
     handOver(socket, bytes) {
       for (const listener of listeners) listener.call(server, socket);
-      if (bytes !== undefined && bytes.length > 0) socket.emit('data', bytes);
+      if (bytes.length > 0) socket.emit('data', bytes);
     },
   });
   server.on('connection', fast.accept);

@@ -89,9 +89,11 @@ export function listen(server: Server, port: number, host?: string): Promise<num
 
 /**
  * Stops accepting, lets requests in flight finish for up to `graceMs`, then cuts what is left.
+ * `alsoClose` stops other listening handles whose connections the server serves (the
+ * balancer's MAX_ACCEPT copies): the grace period and its cut cover their connections too.
  * Idempotent: a second call returns the first call's promise.
  */
-export function createGracefulClose(server: Server, graceMs: number): () => Promise<void> {
+export function createGracefulClose(server: Server, graceMs: number, alsoClose: () => Promise<void> = () => Promise.resolve()): () => Promise<void> {
   let closing: Promise<void> | undefined;
   // Once closing, every response still to finish ends its connection: otherwise a keep-alive
   // client keeps the server open until the grace period and may even send it new requests.
@@ -124,7 +126,8 @@ export function createGracefulClose(server: Server, graceMs: number): () => Prom
       for (const res of latest.values()) if (!res.writableFinished) endConnectionAfter(res);
       const timer = setTimeout(() => server.closeAllConnections(), graceMs);
       timer.unref();
-      server.close(() => {
+      const own = new Promise<void>((closed) => server.close(() => closed()));
+      void Promise.all([own, alsoClose()]).then(() => {
         clearTimeout(timer);
         resolve();
       });
