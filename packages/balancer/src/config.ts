@@ -35,6 +35,7 @@ export const BALANCER_DEFAULTS = {
   retryAfterSeconds: 1, // `Retry-After` on 503 when no backend is healthy
   shutdownGraceMs: 10_000, // 10 seconds for requests in flight after SIGTERM
   workers: 1, // balancer processes sharing the port
+  fastPath: true, // plain GET/HEAD heads skip Node's HTTP server (fast-path/)
   maxAccept: 64, // connections one process accepts per event-loop turn (HAProxy's tune.maxaccept, same default)
 } as const;
 
@@ -134,7 +135,7 @@ export function loadBalancerConfig(env: Env): BalancerConfig {
     shutdownGraceMs: readInteger(env, 'SHUTDOWN_GRACE_MS', BALANCER_DEFAULTS.shutdownGraceMs, { min: 0 }),
     workers: readInteger(env, 'WORKERS', BALANCER_DEFAULTS.workers, { min: 1, max: 64 }),
     maxAccept: readInteger(env, 'MAX_ACCEPT', BALANCER_DEFAULTS.maxAccept, { min: 1, max: 256 }),
-    fastPath: readBoolean(env, 'FAST_PATH', true),
+    fastPath: readBoolean(env, 'FAST_PATH', BALANCER_DEFAULTS.fastPath),
     limits: readHttpServerLimits(env),
     logLevel: log.level,
     logFormat: log.format,

@@ -35,10 +35,6 @@ export interface ClientHead {
   hasBody: boolean;
 }
 
-export function clientAddressOf(req: IncomingMessage): string {
-  return plainAddress(req.socket.remoteAddress);
-}
-
 /** A socket's peer address as X-Forwarded-For shows it: IPv4-mapped IPv6 as plain IPv4. */
 export function plainAddress(address: string | undefined): string {
   if (address === undefined) return '';
@@ -59,7 +55,7 @@ function connectionTokens(value: string | undefined): ReadonlySet<string> {
  * appended to behind a trusted proxy, `X-Request-Id` kept when sane or made anew.
  */
 export function readClientHead(req: IncomingMessage, ctx: ForwardContext, keepUpgrade = false): ClientHead {
-  return clientHeadFrom(req.rawHeaders, clientAddressOf(req), ctx, keepUpgrade);
+  return clientHeadFrom(req.rawHeaders, plainAddress(req.socket.remoteAddress), ctx, keepUpgrade);
 }
 
 /** `readClientHead` on a raw `[name, value, ...]` list, for heads parsed without Node's server. */

@@ -30,7 +30,7 @@ export interface FastPathOptions {
   keepAliveTimeoutMs: number;
   generateId: () => string;
   /** Gives the connection to Node's HTTP server, with bytes already read from it. */
-  handOver: (socket: Socket, bytes: Buffer | undefined) => void;
+  handOver: (socket: Socket, bytes: Buffer) => void;
 }
 
 /** What a failed exchange is answered from. */
