@@ -11,7 +11,8 @@ import type { Logger } from '@visit-counter/shared';
 import { CounterOutcomeUnknownError, CounterUnavailableError } from './errors.js';
 
 // KEYS[1] the batch's token key, ARGV[1] how long the mark lives in ms. Returns the batch's
-// last number when it was counted, else nil (and the key then holds the mark).
+// last number when it was counted, else nil (and the key then holds the mark). Asking twice
+// (a reply lost again) is safe: the mark reads as not a number, so nil again.
 const READ_OR_MARK_NOT_COUNTED = `
 local last = redis.call('GET', KEYS[1])
 if last then return tonumber(last) end

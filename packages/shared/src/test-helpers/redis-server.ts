@@ -102,7 +102,7 @@ async function waitUntilReady(port: number, child: ChildProcess, output: () => s
     }
     await new Promise((r) => setTimeout(r, 25));
   }
-  throw new Error(`redis-server did not answer PING within ${STARTUP_DEADLINE_MS} ms:\n${output()}`);
+  throw new Error(`redis-server did not answer as itself (INFO process_id) within ${STARTUP_DEADLINE_MS} ms:\n${output()}`);
 }
 
 /** Start-up attempts on fresh ports: another process may take a free port before Redis binds it. */
