@@ -1,5 +1,5 @@
 // `npm run bench`: starts the topology as child processes (Redis, web replicas, our balancer,
-// and nginx, HAProxy and an http-proxy baseline when installed), drives it with wrk (or a
+// nginx and HAProxy when installed, an http-proxy baseline and a minimal undici proxy), drives it with wrk (or a
 // small Node generator when wrk is missing), and prints one table: req/s, latency, errors,
 // non-2xx, ratio to nginx and the exactness check. Writes the same as JSON under
 // bench/results/. Every process it starts is stopped at the end, on Ctrl-C and on a crash.
