@@ -49,7 +49,7 @@ export function createBalancer(config: BalancerConfig, deps: BalancerDeps): Bala
   const stats = createStats();
   const resolve = deps.resolve ?? (config.dnsServer ? dnsServerResolve(config.dnsServer) : systemResolve);
   const defaultGroup = createUpstreamGroup(
-    { route: '*', backends: config.backends, dns: config.dns ? [{ host: config.dns.name, port: config.dns.port }] : [] },
+    { route: '*', backends: config.backends, dns: config.dns ? [config.dns] : [] },
     config,
     resolve,
     logger,

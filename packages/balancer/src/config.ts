@@ -67,9 +67,11 @@ export interface BalancerConfig {
   host: string | undefined;
   backends: HostPort[];
   hostRoutes: HostRouteConfig[];
+  /** BACKENDS_DNS: a name whose addresses are the default group's backends, looked up every `dnsIntervalMs`. */
+  dns: HostPort | undefined;
   dnsIntervalMs: number;
+  /** DNS_SERVER: asked instead of the system resolver. */
   dnsServer: string | undefined;
-  dns: { name: string; port: number; intervalMs: number; server: string | undefined } | undefined;
   health: HealthConfig;
   upstream: UpstreamConfig;
   trustProxy: boolean;
@@ -88,13 +90,11 @@ export interface BalancerConfig {
 
 export function loadBalancerConfig(env: Env): BalancerConfig {
   const backends = readHostPortList(env, 'BACKENDS');
-  const dnsTarget = readHostPort(env, 'BACKENDS_DNS');
+  const dns = readHostPort(env, 'BACKENDS_DNS');
   const hostRoutes = readHostRoutes(env, 'HOST_ROUTES');
-  if (backends.length === 0 && dnsTarget === undefined && hostRoutes.length === 0) {
+  if (backends.length === 0 && dns === undefined && hostRoutes.length === 0) {
     throw new ConfigError('BACKENDS', env['BACKENDS'] ?? '', 'at least one host:port (or set BACKENDS_DNS=name:port or HOST_ROUTES)');
   }
-  const dnsIntervalMs = readInteger(env, 'DNS_INTERVAL_MS', BALANCER_DEFAULTS.dnsIntervalMs, { min: 1 });
-  const dnsServer = readOptionalString(env, 'DNS_SERVER');
   const healthPath = readString(env, 'HEALTH_PATH', BALANCER_DEFAULTS.healthPath);
   if (!healthPath.startsWith('/')) throw new ConfigError('HEALTH_PATH', healthPath, 'a path starting with /');
   const log = readLogOptions(env);
@@ -104,17 +104,9 @@ export function loadBalancerConfig(env: Env): BalancerConfig {
     host: readOptionalString(env, 'HOST'),
     backends,
     hostRoutes,
-    dnsIntervalMs,
-    dnsServer,
-    dns:
-      dnsTarget === undefined
-        ? undefined
-        : {
-            name: dnsTarget.host,
-            port: dnsTarget.port,
-            intervalMs: dnsIntervalMs,
-            server: dnsServer,
-          },
+    dns,
+    dnsIntervalMs: readInteger(env, 'DNS_INTERVAL_MS', BALANCER_DEFAULTS.dnsIntervalMs, { min: 1 }),
+    dnsServer: readOptionalString(env, 'DNS_SERVER'),
     health: {
       path: healthPath,
       intervalMs: readInteger(env, 'HEALTH_INTERVAL_MS', BALANCER_DEFAULTS.healthIntervalMs, positive),

@@ -99,7 +99,9 @@ test('config: lists, DNS and explicit values are read as written', () => {
     { host: '::1', port: 3001 },
     { host: '10.0.0.7', port: 80 },
   ]);
-  assert.deepEqual(config.dns, { name: 'web.internal', port: 3000, intervalMs: 2500, server: '127.0.0.11' });
+  assert.deepEqual(config.dns, { host: 'web.internal', port: 3000 });
+  assert.equal(config.dnsIntervalMs, 2500);
+  assert.equal(config.dnsServer, '127.0.0.11');
   assert.equal(config.port, 0);
   assert.equal(config.trustProxy, true);
   assert.equal(config.health.path, '/healthz');
@@ -115,5 +117,7 @@ test('config: lists, DNS and explicit values are read as written', () => {
 test('config: BACKENDS_DNS alone is enough', () => {
   const config = loadBalancerConfig({ BACKENDS_DNS: 'web:3000' });
   assert.deepEqual(config.backends, []);
-  assert.deepEqual(config.dns, { name: 'web', port: 3000, intervalMs: 5_000, server: undefined });
+  assert.deepEqual(config.dns, { host: 'web', port: 3000 });
+  assert.equal(config.dnsIntervalMs, 5_000);
+  assert.equal(config.dnsServer, undefined);
 });
