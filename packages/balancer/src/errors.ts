@@ -33,6 +33,15 @@ export class UpstreamUnreachableError extends VisitCounterError {
   }
 }
 
+/**
+ * The client went away before the answer was complete: nobody is to blame but the network.
+ * No one is left to show it to, so it has a code but no status; the access line marks it
+ * `clientGone`.
+ */
+export class ClientGoneError extends Error {
+  readonly code = 'LB_CLIENT_GONE';
+}
+
 export class AdminUnauthorizedError extends VisitCounterError {
   constructor() {
     super('LB_ADMIN_UNAUTHORIZED', 401, 'This admin action needs a valid token in the Authorization header (Bearer).');

@@ -5,12 +5,8 @@
 
 import type { ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
+import { ClientGoneError } from './errors.js';
 import { downstreamRawHeaders } from './forward-headers.js';
-
-/** The client went away before the answer was complete: nobody is to blame but the network. */
-export class ClientGoneError extends Error {
-  readonly code = 'LB_CLIENT_GONE';
-}
 
 export class ForwardHandler implements Dispatcher.DispatchHandler {
   private readonly res: ServerResponse;

@@ -10,8 +10,8 @@ import { sendError, type Logger, type VisitCounterError } from '@visit-counter/s
 import type { Dispatcher } from 'undici';
 import { recordDraining, recordUpstreamFailure, type Backend } from './backend.js';
 import type { BackendPool } from './backend-pool.js';
-import { NoHealthyBackendError, NoRouteError } from './errors.js';
-import { ClientGoneError, ForwardHandler } from './forward-handler.js';
+import { ClientGoneError, NoHealthyBackendError, NoRouteError } from './errors.js';
+import { ForwardHandler } from './forward-handler.js';
 import { readClientHead } from './forward-headers.js';
 import { bodyAttempt, type BodyAttempt } from './request-body.js';
 import type { Stats } from './stats.js';

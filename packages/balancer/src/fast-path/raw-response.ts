@@ -7,7 +7,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
 import { renderMessage, negotiateFormat } from '@visit-counter/shared';
-import { ClientGoneError } from '../forward-handler.js';
+import { ClientGoneError } from '../errors.js';
 import { downstreamRawHeaders } from '../forward-headers.js';
 
 export interface RawExchange {
