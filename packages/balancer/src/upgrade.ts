@@ -9,7 +9,7 @@ import type { BackendPool } from './backend-pool.js';
 import { recordUpstreamFailure, type Backend } from './backend.js';
 import { NoHealthyBackendError, NoRouteError } from './errors.js';
 import { readClientHead } from './forward-headers.js';
-import { rawErrorResponse } from './fast-path/raw-response.js';
+import { CLOSE_LINES, rawErrorResponse } from './raw-answer.js';
 
 export interface UpgradeOptions {
   route: (host: string | undefined) => BackendPool | undefined;
@@ -21,8 +21,8 @@ export interface UpgradeOptions {
 
 /** The same error answer as the other paths give (format by Accept, code, request id), then the end. */
 function refuse(socket: Socket, req: IncomingMessage, error: VisitCounterError, extra: readonly string[]): void {
-  const exchange = { head: false, extra: [], close: true, keepAlive: '' };
-  socket.end(rawErrorResponse(error.status, error.code, error.message, req.headers.accept, extra, exchange));
+  // Not head-only (an upgrade is a GET), and the connection ends with this answer.
+  socket.end(rawErrorResponse(error, req.headers.accept, extra, false, CLOSE_LINES));
 }
 
 function open(backend: Backend, timeoutMs: number): Promise<Socket> {

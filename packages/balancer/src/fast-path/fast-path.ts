@@ -17,7 +17,8 @@ import { BACKEND_HEADER } from '../proxy.js';
 import { recordDraining, recordUpstreamFailure } from '../backend.js';
 import { ClientGoneError } from '../errors.js';
 import { countResponse, type Stats } from '../stats.js';
-import { keepAliveLines, RawForwardHandler, rawErrorResponse, type RawExchange } from './raw-response.js';
+import { keepAliveLines, rawErrorResponse } from '../raw-answer.js';
+import { connectionLines, RawForwardHandler, type RawExchange } from './raw-response.js';
 import { parseFastRequest, type FastRequest } from './request-head.js';
 
 export interface FastPathOptions {
@@ -164,7 +165,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
         return handler.status;
       }
       const extra = ['x-request-id', fields['requestId'] as string];
-      this.socket.write(rawErrorResponse(failure.error.status, failure.error.code, failure.error.message, request.accept, extra, exchange));
+      this.socket.write(rawErrorResponse(failure.error, request.accept, extra, exchange.head, connectionLines(exchange)));
       countResponse(stats, failure.error.status);
       return failure.error.status;
     }

@@ -3,12 +3,11 @@
 // less hop-by-hop headers (forward-headers.ts), plus ours; the body keeps its length, or is
 // sent chunked when the backend gave none. Backpressure goes both ways, as in forward-handler.ts.
 
-import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
-import { renderMessage, negotiateFormat } from '@visit-counter/shared';
 import { ClientGoneError } from '../errors.js';
 import { downstreamRawHeaders } from '../forward-headers.js';
+import { CLOSE_LINES, statusLine } from '../raw-answer.js';
 
 export interface RawExchange {
   /** A HEAD request: the answer has a head only. */
@@ -24,16 +23,8 @@ export interface RawExchange {
 const CRLF = Buffer.from('\r\n');
 const LAST_CHUNK = '0\r\n\r\n';
 
-function statusLine(status: number): string {
-  return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
-}
-
-export function keepAliveLines(seconds: number): string {
-  return `connection: keep-alive\r\nkeep-alive: timeout=${seconds}\r\n\r\n`;
-}
-
-function connectionLines(exchange: RawExchange): string {
-  return exchange.close ? 'connection: close\r\n\r\n' : exchange.keepAlive;
+export function connectionLines(exchange: RawExchange): string {
+  return exchange.close ? CLOSE_LINES : exchange.keepAlive;
 }
 
 export class RawForwardHandler implements Dispatcher.DispatchHandler {
@@ -120,23 +111,4 @@ export class RawForwardHandler implements Dispatcher.DispatchHandler {
     this.socket.off('drain', this.onDrain);
     this.done(error);
   }
-}
-
-/** A whole error answer, in the format the client asked for, as the full path's sendError makes it. */
-export function rawErrorResponse(
-  status: number,
-  code: string,
-  message: string,
-  accept: string | undefined,
-  extra: readonly string[],
-  exchange: RawExchange,
-): Buffer {
-  const rendered = renderMessage(message, negotiateFormat(accept), { code }, 'error');
-  const body = Buffer.from(rendered.body);
-  let head = statusLine(status);
-  for (let i = 0; i < extra.length; i += 2) head += `${extra[i] as string}: ${extra[i + 1] as string}\r\n`;
-  head += `cache-control: no-store\r\ncontent-type: ${rendered.contentType}\r\ncontent-length: ${body.length}\r\ndate: ${new Date().toUTCString()}\r\n`;
-  head += connectionLines(exchange);
-  const headBytes = Buffer.from(head, 'latin1');
-  return exchange.head ? headBytes : Buffer.concat([headBytes, body]);
 }
