@@ -1,84 +1,85 @@
-// One forwarded exchange as an undici dispatch handler: the backend's answer is written to
-// the client as it arrives (a one-chunk body leaves in the same write as the head), with
-// backpressure both ways, and the backend request is aborted when the client leaves first.
-// `done` is called once: without an error when the answer is complete, with the error otherwise.
+// One forwarded exchange as an undici dispatch handler, on both paths: the backend's answer
+// goes to an answer sink (answer-sink.ts) as it arrives, with backpressure both ways, and the
+// backend request is aborted when the client leaves first. A one-chunk body leaves in the same
+// write as the head. `done` is called once: without an error when the answer is complete,
+// with the error otherwise.
+//
+// The legacy handler API (onConnect, onHeaders, onData, ...) on purpose: undici 7's core still
+// calls it, and a handler written for the new one goes through an adapter on every call.
 
-import type { ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
+import type { AnswerSink, SinkEvents } from './answer-sink.js';
 import { ClientGoneError } from './errors.js';
 import { downstreamRawHeaders } from './forward-headers.js';
 
-export class ForwardHandler implements Dispatcher.DispatchHandler {
-  private readonly res: ServerResponse;
+export class ForwardHandler<Sink extends AnswerSink = AnswerSink> implements Dispatcher.DispatchHandler, SinkEvents {
+  /** The status sent to the client; 0 until the answer's head has been written to the sink. */
+  status = 0;
+  /** Public for the fast path, whose sink carries its exchange's framing (`connectionClose`). */
+  readonly sink: Sink;
   private readonly extra: readonly string[];
-  private readonly done: (error?: Error) => void;
   private readonly onDraining: () => void;
+  private readonly done: (error?: Error) => void;
   private abort: ((error?: Error) => void) | undefined;
   private resumeUpstream: (() => void) | undefined;
+  /** The first body chunk, held back until the flush: it may be the whole body. */
   private held: Buffer | undefined;
   private streaming = false;
+  private flushQueued = false;
   private finished = false;
-  private clientGone = false;
 
-  constructor(res: ServerResponse, extra: readonly string[], onDraining: () => void, done: (error?: Error) => void) {
-    this.res = res;
+  /**
+   * `extra`: headers added to the answer, `[name, value, ...]`; `onDraining`: called when the
+   * backend says it is draining.
+   */
+  constructor(sink: Sink, extra: readonly string[], onDraining: () => void, done: (error?: Error) => void) {
+    this.sink = sink;
     this.extra = extra;
     this.onDraining = onDraining;
     this.done = done;
-    res.once('close', this.onClientClose);
+    sink.attach(this);
   }
 
-  private readonly onClientClose = (): void => {
+  /** The client left: the backend request stops now, or as soon as it starts. */
+  clientGone(): void {
     if (this.finished) return;
-    this.clientGone = true;
     this.abort?.(new ClientGoneError('the client closed the connection before the answer was complete'));
-  };
+  }
 
-  private readonly onDrain = (): void => this.resumeUpstream?.();
+  drained(): void {
+    this.resumeUpstream?.();
+  }
 
   onConnect(abort: (error?: Error) => void): void {
     this.abort = abort;
-    if (this.clientGone) abort(new ClientGoneError('the client closed the connection before the request was sent'));
+    if (this.sink.gone) abort(new ClientGoneError('the client closed the connection before the request was sent'));
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
     if (statusCode < 200) return true; // 1xx: informational, the real answer follows
-    const { headers, draining } = downstreamRawHeaders(rawHeaders, this.extra);
+    const { headers, draining, hasLength } = downstreamRawHeaders(rawHeaders, this.extra);
     if (draining) this.onDraining();
     this.resumeUpstream = resume;
-    this.res.writeHead(statusCode, headers);
+    this.sink.head(statusCode, headers, hasLength);
+    this.status = statusCode;
+    this.flushSoon();
     return true;
   }
-
-  // undici parses a whole socket read in one go: when the end of the answer was in the same
-  // read, it arrives before this runs, and the held chunk leaves with it in one write.
-  private readonly flushHeld = (): void => {
-    if (this.held === undefined || this.finished) return;
-    const chunk = this.held;
-    this.held = undefined;
-    this.write(chunk);
-  };
 
   onData(chunk: Buffer): boolean {
     if (!this.streaming) {
       this.streaming = true;
       this.held = chunk; // perhaps the whole body: then it goes out with the head in one write
-      queueMicrotask(this.flushHeld);
+      this.flushSoon();
       return true;
     }
     this.flushHeld();
-    return this.write(chunk);
-  }
-
-  private write(chunk: Buffer): boolean {
-    if (this.res.write(chunk)) return true;
-    this.res.once('drain', this.onDrain);
-    return false;
+    return this.sink.write(chunk);
   }
 
   onComplete(): void {
     this.finish();
-    this.res.end(this.held);
+    this.sink.end(this.held);
     this.held = undefined;
     this.done();
   }
@@ -88,9 +89,31 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     this.done(error);
   }
 
+  // One flush per read at most: the head and the first chunk usually come in the same one.
+  private flushSoon(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    queueMicrotask(this.flush);
+  }
+
+  // undici parses a whole socket read in one go: the body bytes and the end of the answer that
+  // were in the same read arrive before this runs, and leave with the head in one write.
+  private readonly flush = (): void => {
+    this.flushQueued = false;
+    if (this.finished) return;
+    if (this.held === undefined) this.sink.flushHead();
+    else this.flushHeld();
+  };
+
+  private flushHeld(): void {
+    const chunk = this.held;
+    if (chunk === undefined) return;
+    this.held = undefined;
+    this.sink.write(chunk);
+  }
+
   private finish(): void {
     this.finished = true;
-    this.res.off('close', this.onClientClose);
-    this.res.off('drain', this.onDrain);
+    this.sink.release();
   }
 }

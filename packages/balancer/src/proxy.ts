@@ -14,6 +14,7 @@ import { ClientGoneError, NoHealthyBackendError, NoRouteError } from './errors.j
 import { ForwardHandler } from './forward-handler.js';
 import { readClientHead } from './forward-headers.js';
 import { bodyAttempt, type BodyAttempt } from './request-body.js';
+import { ResponseSink } from './response-sink.js';
 import type { Stats } from './stats.js';
 
 export const BACKEND_HEADER = 'x-backend';
@@ -33,7 +34,7 @@ export function createProxy({ route, stats, trustProxy, retryAfterSeconds, logge
   const forwardContext = { proto: 'http', trustProxy, generateId: randomUUID } as const;
   const forwardOnce = (backend: Backend, req: IncomingMessage, res: ServerResponse, headers: string[], extra: readonly string[], body: BodyAttempt | undefined) =>
     new Promise<void>((resolve, reject) => {
-      const handler = new ForwardHandler(res, extra, () => recordDraining(backend, logger), (error) => (error ? reject(error) : resolve()));
+      const handler = new ForwardHandler(new ResponseSink(res), extra, () => recordDraining(backend, logger), (error) => (error ? reject(error) : resolve()));
       backend.pool.dispatch(
         { path: req.url ?? '/', method: req.method as Dispatcher.HttpMethod, headers, body: body ? body.stream : null },
         handler,

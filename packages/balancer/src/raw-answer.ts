@@ -1,6 +1,6 @@
 // HTTP/1.1 answers as text, for the places that write to a client's socket without Node's
-// server: the fast path's forwarded answers, and the error answers the fast path and the
-// upgrade path (upgrade.ts) give themselves. Heads are latin1, as on the wire.
+// server: the fast path's forwarded answers (raw-sink.ts), and the error answers the fast path
+// and the upgrade path (upgrade.ts) give themselves. Heads are latin1, as on the wire.
 
 import { STATUS_CODES } from 'node:http';
 import { negotiateFormat, renderMessage, type VisitCounterError } from '@visit-counter/shared';

@@ -16,9 +16,10 @@ import { clientHeadFrom, plainAddress } from '../forward-headers.js';
 import { BACKEND_HEADER } from '../proxy.js';
 import { recordDraining, recordUpstreamFailure } from '../backend.js';
 import { ClientGoneError } from '../errors.js';
-import { countResponse, type Stats } from '../stats.js';
+import { ForwardHandler } from '../forward-handler.js';
 import { keepAliveLines, rawErrorResponse } from '../raw-answer.js';
-import { connectionLines, RawForwardHandler, type RawExchange } from './raw-response.js';
+import { RawSink } from '../raw-sink.js';
+import { countResponse, type Stats } from '../stats.js';
 import { parseFastRequest, type FastRequest } from './request-head.js';
 
 export interface FastPathOptions {
@@ -40,8 +41,7 @@ interface FailedExchange {
   request: FastRequest;
   pool: BackendPool;
   backend: Backend;
-  handler: RawForwardHandler;
-  exchange: RawExchange;
+  handler: ForwardHandler<RawSink>;
   fields: Record<string, unknown>;
 }
 
@@ -67,7 +67,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
   class FastConnection {
     readonly socket: Socket;
     /** The exchange under way on this connection, if any. */
-    private current: RawForwardHandler | undefined;
+    private current: ForwardHandler<RawSink> | undefined;
     private pending: Buffer[] = [];
     private served = false;
 
@@ -102,12 +102,8 @@ export function createFastPath(options: FastPathOptions): FastPath {
     private forward(chunk: Buffer, request: FastRequest, pool: BackendPool, backend: Backend): void {
       const startedAt = process.hrtime.bigint();
       const { headers, requestId } = clientHeadFrom(request.rawHeaders, plainAddress(this.socket.remoteAddress), forwardContext);
-      const exchange: RawExchange = {
-        head: request.method === 'HEAD',
-        extra: [BACKEND_HEADER, backend.id, 'x-request-id', requestId],
-        close: request.close || closing,
-        keepAlive,
-      };
+      const sink = new RawSink(this.socket, request.method === 'HEAD', request.close || closing, keepAlive);
+      const extra = [BACKEND_HEADER, backend.id, 'x-request-id', requestId];
       const fields: Record<string, unknown> = { requestId, backend: backend.id };
       stats.requests += 1;
       stats.fastPath += 1;
@@ -117,10 +113,10 @@ export function createFastPath(options: FastPathOptions): FastPath {
         this.served = true;
         this.socket.setTimeout(options.keepAliveTimeoutMs); // idle between requests; ignored while busy
       }
-      const handler = new RawForwardHandler(this.socket, exchange, () => recordDraining(backend, logger), (error) => {
+      const handler = new ForwardHandler(sink, extra, () => recordDraining(backend, logger), (error) => {
         backend.inFlight -= 1;
         pool.releaseIfIdle(backend);
-        const status = error ? this.failed(error, { chunk, request, pool, backend, handler, exchange, fields }) : handler.status;
+        const status = error ? this.failed(error, { chunk, request, pool, backend, handler, fields }) : handler.status;
         if (status === undefined) return; // handed over
         if (accessLevel()) {
           writeAccessLine(logger, 'info', {
@@ -134,14 +130,14 @@ export function createFastPath(options: FastPathOptions): FastPath {
             fields,
           });
         }
-        this.finished(exchange.close);
+        this.finished(sink.connectionClose);
       });
       this.current = handler;
       backend.pool.dispatch({ path: request.target, method: request.method, headers, body: null }, handler);
     }
 
     /** Answers a failed exchange; the status for the access line, or undefined once handed over. */
-    private failed(error: Error, { chunk, request, pool, backend, handler, exchange, fields }: FailedExchange): number | undefined {
+    private failed(error: Error, { chunk, request, pool, backend, handler, fields }: FailedExchange): number | undefined {
       if (error instanceof ClientGoneError) {
         fields['clientGone'] = true;
         this.socket.destroy();
@@ -165,7 +161,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
         return handler.status;
       }
       const extra = ['x-request-id', fields['requestId'] as string];
-      this.socket.write(rawErrorResponse(failure.error, request.accept, extra, exchange.head, connectionLines(exchange)));
+      this.socket.write(rawErrorResponse(failure.error, request.accept, extra, handler.sink.headOnly, handler.sink.lastLines()));
       countResponse(stats, failure.error.status);
       return failure.error.status;
     }
@@ -222,7 +218,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
      * `connection: close` when its head is not out yet (as the full path's graceful close does).
      */
     close(): void {
-      if (this.current) this.current.exchange.close = true;
+      if (this.current) this.current.sink.connectionClose = true;
       else this.socket.destroy(); // idle: as Node's server.closeIdleConnections() does
     }
   }
