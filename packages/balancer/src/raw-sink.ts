@@ -65,7 +65,11 @@ export class RawSink implements AnswerSink {
   }
 
   write(chunk: Buffer): boolean {
-    if (this.bodyless) return true;
+    if (this.bodyless) {
+      // No body may follow this head (undici gives none for these): the head leaves alone.
+      this.flushHead();
+      return true;
+    }
     if (this.socket.write(this.framed(chunk, ''))) return true;
     this.socket.once('drain', this.onDrain);
     return false;
