@@ -1,9 +1,9 @@
-// The logger factory: pino JSON lines by default, human-readable lines when asked for.
+// The logger factory: pino JSON lines by default, human-readable lines (pretty-lines.ts) when asked for.
 // Tests pass their own destination stream and read the JSON lines back.
 
 import { pino, type DestinationStream, type Logger } from 'pino';
-import pretty from 'pino-pretty';
 import { readEnum, type Env } from './config.js';
+import { prettyLine } from './pretty-lines.js';
 
 export type LogFormat = 'json' | 'pretty';
 export const LOG_FORMATS: readonly LogFormat[] = ['json', 'pretty'];
@@ -23,15 +23,9 @@ export function createLogger(options: LoggerOptions): Logger {
   const base = { name: options.name, level: options.level ?? 'info' };
   if (options.destination) return pino(base, options.destination);
   if (options.format === 'pretty') {
-    return pino(base, pretty({
-        sync: true,
-        colorize: false,
-        singleLine: true,
-        translateTime: 'SYS:standard',
-        // An access line already says all of this in its message.
-        ignore: 'pid,hostname,method,path,status,durationMs,remoteAddress,requestId',
-      }),
-    );
+    // Written at once, as pino's own stdout destination does: nothing waits in a buffer.
+    const stdout = pino.destination({ dest: 1, sync: true });
+    return pino(base, { write: (line: string) => stdout.write(prettyLine(line)) });
   }
   return pino(base);
 }

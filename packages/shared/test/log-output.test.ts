@@ -46,17 +46,66 @@ test('readLogOptions defaults to info and JSON and rejects unknown values', () =
   assert.throws(() => readLogOptions({ LOG_FORMAT: 'xml' }), { name: 'ConfigError', message: 'LOG_FORMAT="xml": expected one of json, pretty' });
 });
 
-test('the pretty format writes one human-readable line per entry to stdout', () => {
+/** Runs `body` in a child process whose logger writes pretty lines to the real stdout; its lines. */
+function prettyRun(body: string, env: NodeJS.ProcessEnv = {}): string[] {
   const script = `
-    import { createLogger } from '@visit-counter/shared';
-    createLogger({ name: 'web', format: 'pretty' }).info({ port: 3000 }, 'listening on port %d', 3000);
+    import { createLogger, writeAccessLine } from '@visit-counter/shared';
+    const logger = createLogger({ name: 'web', format: 'pretty', level: 'debug' });
+    ${body}
   `;
   const child = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', '--input-type=module', '-e', script], {
     cwd: PACKAGE_DIR,
     encoding: 'utf8',
+    env: { ...process.env, ...env },
   });
   assert.equal(child.status, 0, child.stderr);
-  const lines = child.stdout.trim().split('\n');
-  assert.equal(lines.length, 1, child.stdout);
-  assert.match(lines[0] ?? '', /^\[.+\] INFO \(web\): listening on port 3000 \{"port":3000\}$/);
+  return child.stdout.trim().split('\n');
+}
+
+const TIME = String.raw`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} [+-]\d{4}`;
+
+test('the pretty format writes one human-readable line per entry to stdout', async (t) => {
+  const cases: Array<{ name: string; body: string; line: RegExp }> = [
+    {
+      name: 'a message with its fields',
+      body: `logger.info({ port: 3000 }, 'listening on port %d', 3000);`,
+      line: new RegExp(String.raw`^\[${TIME}\] INFO \(web\): listening on port 3000 \{"port":3000\}$`),
+    },
+    {
+      name: 'a message alone, at another level',
+      body: `logger.warn('redis unreachable');`,
+      line: new RegExp(String.raw`^\[${TIME}\] WARN \(web\): redis unreachable$`),
+    },
+    {
+      name: 'an access line: what its message says is not repeated, the rest follows',
+      body: `writeAccessLine(logger, 'info', { method: 'GET', path: '/', httpVersion: '1.1', status: 200, remoteAddress: '10.0.0.9', requestId: 'r-1', startedAt: process.hrtime.bigint(), fields: { backend: 'web:3000' } });`,
+      line: new RegExp(String.raw`^\[${TIME}\] INFO \(web\): 10\.0\.0\.9 - - "GET / HTTP/1\.1" 200 \d+\.\dms \{"backend":"web:3000"\}$`),
+    },
+    {
+      name: 'an error: still one line, with its type and message',
+      body: `logger.error({ err: new TypeError('bad thing') }, 'it failed');`,
+      line: new RegExp(String.raw`^\[${TIME}\] ERROR \(web\): it failed \{"err":\{"type":"TypeError","message":"bad thing","stack":"TypeError: bad thing\\n.*"\}\}$`),
+    },
+  ];
+  for (const { name, body, line } of cases) {
+    await t.test(name, () => {
+      const lines = prettyRun(body);
+      assert.equal(lines.length, 1, lines.join('\n'));
+      assert.match(lines[0] ?? '', line);
+    });
+  }
+});
+
+test('the pretty format shows the local time with its offset, as docker compose logs read', async (t) => {
+  const at = Date.UTC(2026, 10, 22, 20, 50, 1, 7);
+  for (const [zone, shown] of [
+    ['UTC', '2026-11-22 20:50:01.007 +0000'],
+    ['Asia/Kolkata', '2026-11-23 02:20:01.007 +0530'],
+    ['America/St_Johns', '2026-11-22 17:20:01.007 -0330'],
+  ] as const) {
+    await t.test(zone, () => {
+      const lines = prettyRun(`Date.now = () => ${at}; logger.info('tick');`, { TZ: zone });
+      assert.deepEqual(lines, [`[${shown}] INFO (web): tick`]);
+    });
+  }
 });
