@@ -66,14 +66,16 @@ export interface WebOptions {
   runtime: Runtime;
   redisUrl: string;
   logLevel: string;
+  /** LOG_FORMAT; the services' default (json) when not given. */
+  logFormat?: string;
   name: string;
 }
 
-export async function startWeb({ runtime, redisUrl, logLevel, name }: WebOptions): Promise<Service> {
+export async function startWeb({ runtime, redisUrl, logLevel, logFormat, name }: WebOptions): Promise<Service> {
   const port = await freePort();
   const process_ = startProcess(name, process.execPath, packageMain('web', runtime), {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), HOST, REDIS_URL: redisUrl, LOG_LEVEL: logLevel, INSTANCE_NAME: name, NODE_ENV: 'production' },
+    env: { ...process.env, PORT: String(port), HOST, REDIS_URL: redisUrl, LOG_LEVEL: logLevel, LOG_FORMAT: logFormat, INSTANCE_NAME: name, NODE_ENV: 'production' },
     manyFiles: true,
   });
   const address = `${HOST}:${port}`;
@@ -85,15 +87,17 @@ export interface BalancerOptions {
   runtime: Runtime;
   backends: readonly string[];
   logLevel: string;
+  /** LOG_FORMAT; the services' default (json) when not given. */
+  logFormat?: string;
   workers?: number;
   name: string;
   /** Another checkout to run the balancer from (BENCH_COMPARE_ROOT): a change measured side by side. */
   root?: string;
 }
 
-export async function startBalancer({ runtime, backends, logLevel, workers, name, root = ROOT }: BalancerOptions): Promise<Service> {
+export async function startBalancer({ runtime, backends, logLevel, logFormat, workers, name, root = ROOT }: BalancerOptions): Promise<Service> {
   const port = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST, BACKENDS: backends.join(','), LOG_LEVEL: logLevel, NODE_ENV: 'production' };
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST, BACKENDS: backends.join(','), LOG_LEVEL: logLevel, LOG_FORMAT: logFormat, NODE_ENV: 'production' };
   if (workers !== undefined) env['WORKERS'] = String(workers);
   const process_ = startProcess(name, process.execPath, packageMain('balancer', runtime, root), { cwd: root, env, manyFiles: true });
   const address = `${HOST}:${port}`;

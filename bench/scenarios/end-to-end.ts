@@ -1,8 +1,9 @@
 // End-to-end: the real web replicas and Redis, behind our balancer, behind nginx and behind
 // HAProxy (the same two replicas for all three), after every run checking that the counter
 // grew by exactly the number of 2xx visits (the warm-up is a drained visit run checked for
-// equality; the measured rounds are checked against wrk's in-flight bound). Also one row as users run it (access log on, at
-// the default LOG_LEVEL=info, written to /dev/null), and the web replica alone against a Node
+// equality; the measured rounds are checked against wrk's in-flight bound). Also one row with
+// the logs as compose.yaml sets them (LOG_LEVEL=info: an access line per request on each hop;
+// LOG_FORMAT=pretty; written to /dev/null), and the web replica alone against a Node
 // hello-world server: what counting a visit costs per process.
 
 import type { BenchContext } from '../lib/context.js';
@@ -18,10 +19,10 @@ export interface Replicas {
   counter: () => Promise<number>;
 }
 
-export async function startReplicas(ctx: BenchContext, redis: RedisService, count: number, logLevel: string, prefix: string): Promise<Service[]> {
+export async function startReplicas(ctx: BenchContext, redis: RedisService, count: number, logLevel: string, prefix: string, logFormat?: string): Promise<Service[]> {
   const replicas: Service[] = [];
   for (let i = 1; i <= count; i++) {
-    replicas.push(await startWeb({ runtime: ctx.runtime, redisUrl: redis.url, logLevel, name: `${prefix}-${i}` }));
+    replicas.push(await startWeb({ runtime: ctx.runtime, redisUrl: redis.url, logLevel, name: `${prefix}-${i}`, ...(logFormat ? { logFormat } : {}) }));
   }
   return replicas;
 }
@@ -34,18 +35,19 @@ export async function endToEnd(ctx: BenchContext, { redis, replicas, counter }: 
     const addresses = replicas.map((replica) => replica.address);
     const systems = await startProxies(ctx, addresses, { tag: 'e2e', balancer: 'balancer-e2e', labelSuffix: ' + replicas', counter }, started);
 
-    // As users run it: every process at LOG_LEVEL=info, one access line per request on each hop.
-    const logged = await startReplicas(ctx, redis, replicas.length, 'info', 'web-logged');
+    // As compose runs it: every process at LOG_LEVEL=info (one access line per request on each
+    // hop) and LOG_FORMAT=pretty.
+    const logged = await startReplicas(ctx, redis, replicas.length, 'info', 'web-logged', 'pretty');
     started.push(...logged);
-    const loggedBalancer = await startBalancer({ runtime: ctx.runtime, backends: logged.map((r) => r.address), logLevel: 'info', name: 'balancer-logged' });
+    const loggedBalancer = await startBalancer({ runtime: ctx.runtime, backends: logged.map((r) => r.address), logLevel: 'info', logFormat: 'pretty', name: 'balancer-logged' });
     started.push(loggedBalancer);
     systems.push({
       id: 'ours-logged',
-      label: 'our balancer + replicas, access log on',
+      label: 'our balancer + replicas, logs as compose has them',
       url: `http://${loggedBalancer.address}/`,
       counter,
       pid: loggedBalancer.process.pid,
-      note: 'LOG_LEVEL=info (the default) on the balancer and both replicas, stdout to /dev/null',
+      note: 'LOG_LEVEL=info and LOG_FORMAT=pretty (compose.yaml) on the balancer and both replicas, stdout to /dev/null',
     });
 
     const first = replicas[0] as Service;
