@@ -57,7 +57,7 @@ export function createDnsDiscovery(pool: BackendPool, options: DnsDiscoveryOptio
       if (!failing) {
         failing = true;
         logger.warn(
-          { name: options.name, err: (error as Error).message },
+          { dnsName: options.name, err: (error as Error).message },
           'DNS look-up of %s failed; keeping the last known %d backend(s)',
           options.name,
           pool.list().length,
@@ -68,13 +68,13 @@ export function createDnsDiscovery(pool: BackendPool, options: DnsDiscoveryOptio
     if (closed) return;
     if (failing) {
       failing = false;
-      logger.info({ name: options.name }, 'DNS look-up of %s works again', options.name);
+      logger.info({ dnsName: options.name }, 'DNS look-up of %s works again', options.name);
     }
     const unique = [...new Set(addresses)].sort();
     const key = unique.join(',');
     if (key !== last) {
       last = key;
-      logger.info({ name: options.name, addresses: unique }, 'DNS %s resolves to %d address(es)', options.name, unique.length);
+      logger.info({ dnsName: options.name, addresses: unique }, 'DNS %s resolves to %d address(es)', options.name, unique.length);
     }
     pool.setAddresses(
       source,
