@@ -23,8 +23,9 @@ export function createLogger(options: LoggerOptions): Logger {
   const base = { name: options.name, level: options.level ?? 'info' };
   if (options.destination) return pino(base, options.destination);
   if (options.format === 'pretty') {
-    // Written at once, as pino's own stdout destination does: nothing waits in a buffer.
-    const stdout = pino.destination({ dest: 1, sync: true });
+    // The same destination as pino's default for JSON lines: asynchronous (a slow reader of
+    // stdout does not stall requests; writes group up under load), flushed when the process exits.
+    const stdout = pino.destination({ dest: 1, sync: false });
     return pino(base, { write: (line: string) => stdout.write(prettyLine(line)) });
   }
   return pino(base);

@@ -46,8 +46,8 @@ test('readLogOptions defaults to info and JSON and rejects unknown values', () =
   assert.throws(() => readLogOptions({ LOG_FORMAT: 'xml' }), { name: 'ConfigError', message: 'LOG_FORMAT="xml": expected one of json, pretty' });
 });
 
-/** Runs `body` in a child process whose logger writes pretty lines to the real stdout; its lines. */
-function prettyRun(body: string, env: NodeJS.ProcessEnv = {}): string[] {
+/** Runs `body` in a child process whose logger writes pretty lines to the real stdout (a pipe); its lines. */
+function prettyRun(body: string, env: NodeJS.ProcessEnv = {}, exitCode = 0): string[] {
   const script = `
     import { createLogger, writeAccessLine } from '@visit-counter/shared';
     const logger = createLogger({ name: 'web', format: 'pretty', level: 'debug' });
@@ -58,14 +58,14 @@ function prettyRun(body: string, env: NodeJS.ProcessEnv = {}): string[] {
     encoding: 'utf8',
     env: { ...process.env, ...env },
   });
-  assert.equal(child.status, 0, child.stderr);
+  assert.equal(child.status, exitCode, child.stderr);
   return child.stdout.trim().split('\n');
 }
 
 const TIME = String.raw`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} [+-]\d{4}`;
 
 test('the pretty format writes one human-readable line per entry to stdout', async (t) => {
-  const cases: Array<{ name: string; body: string; line: RegExp }> = [
+  const cases: Array<{ name: string; body: string; line: RegExp; exitCode?: number }> = [
     {
       name: 'a message with its fields',
       body: `logger.info({ port: 3000 }, 'listening on port %d', 3000);`,
@@ -77,19 +77,40 @@ test('the pretty format writes one human-readable line per entry to stdout', asy
       line: new RegExp(String.raw`^\[${TIME}\] WARN \(web\): redis unreachable$`),
     },
     {
-      name: 'an access line: what its message says is not repeated, the rest follows',
+      name: 'an access line: what its message says is not repeated; the request id and the rest follow',
       body: `writeAccessLine(logger, 'info', { method: 'GET', path: '/', httpVersion: '1.1', status: 200, remoteAddress: '10.0.0.9', requestId: 'r-1', startedAt: process.hrtime.bigint(), fields: { backend: 'web:3000' } });`,
-      line: new RegExp(String.raw`^\[${TIME}\] INFO \(web\): 10\.0\.0\.9 - - "GET / HTTP/1\.1" 200 \d+\.\dms \{"backend":"web:3000"\}$`),
+      line: new RegExp(String.raw`^\[${TIME}\] INFO \(web\): 10\.0\.0\.9 - - "GET / HTTP/1\.1" 200 \d+\.\dms \{"requestId":"r-1","backend":"web:3000"\}$`),
+    },
+    {
+      name: 'another line keeps the fields an access line leaves out',
+      body: `logger.warn({ path: '/ws', status: 502, requestId: 'r-2' }, 'upgrade refused');`,
+      line: new RegExp(String.raw`^\[${TIME}\] WARN \(web\): upgrade refused \{"path":"/ws","status":502,"requestId":"r-2"\}$`),
     },
     {
       name: 'an error: still one line, with its type and message',
       body: `logger.error({ err: new TypeError('bad thing') }, 'it failed');`,
       line: new RegExp(String.raw`^\[${TIME}\] ERROR \(web\): it failed \{"err":\{"type":"TypeError","message":"bad thing","stack":"TypeError: bad thing\\n.*"\}\}$`),
     },
+    {
+      name: 'a message with line breaks stays one line',
+      body: `logger.error('first\\nsecond');`,
+      line: new RegExp(String.raw`^\[${TIME}\] ERROR \(web\): first\\nsecond$`),
+    },
+    {
+      name: 'fields without a message',
+      body: `logger.info({ a: 1 });`,
+      line: new RegExp(String.raw`^\[${TIME}\] INFO \(web\): \{"a":1\}$`),
+    },
+    {
+      name: 'the last line before process.exit still comes out',
+      body: `logger.fatal('invalid configuration'); process.exit(1);`,
+      line: new RegExp(String.raw`^\[${TIME}\] FATAL \(web\): invalid configuration$`),
+      exitCode: 1,
+    },
   ];
-  for (const { name, body, line } of cases) {
+  for (const { name, body, line, exitCode } of cases) {
     await t.test(name, () => {
-      const lines = prettyRun(body);
+      const lines = prettyRun(body, {}, exitCode);
       assert.equal(lines.length, 1, lines.join('\n'));
       assert.match(lines[0] ?? '', line);
     });
