@@ -13,6 +13,8 @@
 
 import { spawn } from 'node:child_process';
 import { Server, type ServerOpts, type Socket } from 'node:net';
+import { LISTEN_BACKLOG } from '@visit-counter/shared';
+import { AcceptHandlesError } from './errors.js';
 
 /** The child: every handle it is sent goes straight back, then its own copy is closed. */
 const ECHO = "process.on('message', (m, handle) => process.send(m, handle, () => handle.close()));";
@@ -20,15 +22,6 @@ const ECHO = "process.on('message', (m, handle) => process.send(m, handle, () =>
 export interface AcceptHandles {
   /** Stops the extra handles accepting; resolves once every connection they accepted has closed. */
   close(): Promise<void>;
-}
-
-class AcceptHandlesError extends Error {
-  readonly code = 'LB_ACCEPT_HANDLES';
-}
-
-export interface AcceptHandlesOptions {
-  /** The listen backlog `server` was given: listening again on a copy sets it for the socket. */
-  backlog: number;
 }
 
 /** How long the helper process may take to start and send every copy back. */
@@ -40,7 +33,7 @@ const HELPER_TIMEOUT_MS = 5_000;
  * server's own `connection` events. Rejects, leaving no handle behind, when the child process
  * cannot be started or does not send every copy back in time.
  */
-export function addAcceptHandles(server: Server, extra: number, { backlog }: AcceptHandlesOptions): Promise<AcceptHandles> {
+export function addAcceptHandles(server: Server, extra: number): Promise<AcceptHandles> {
   if (extra <= 0) return Promise.resolve({ close: () => Promise.resolve() });
   const handle = (server as unknown as { _handle?: unknown })._handle;
   const options = acceptOptionsOf(server);
@@ -53,7 +46,7 @@ export function addAcceptHandles(server: Server, extra: number, { backlog }: Acc
       const copy = new Server(options);
       copy.on('connection', (socket: Socket) => server.emit('connection', socket));
       copy.on('error', (error) => server.emit('error', error));
-      copy.listen(received, backlog);
+      copy.listen(received, LISTEN_BACKLOG); // listening again sets the shared socket's backlog: keep the services' one
       copies.push(copy);
       if (copies.length === extra) finish();
     };

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { isIP, type Socket } from 'node:net';
-import { createGracefulClose, createHttpServer, listen, LISTEN_BACKLOG, logAccess, type Logger } from '@visit-counter/shared';
+import { createGracefulClose, createHttpServer, listen, logAccess, type Logger } from '@visit-counter/shared';
 import { addAcceptHandles, type AcceptHandles } from './accept-handles.js';
 import { createAdmin, isAdminPath } from './admin.js';
 import type { ClusterLink } from './cluster.js';
@@ -113,19 +113,21 @@ export function createBalancer(config: BalancerConfig, deps: BalancerDeps): Bala
     logger,
   });
   server.on('upgrade', (req, socket, head) => void upgrade.handle(req, socket as Socket, head));
-  let acceptHandles: AcceptHandles | undefined;
-  const closeServer = createGracefulClose(server, config.shutdownGraceMs, () => acceptHandles?.close() ?? Promise.resolve());
+  /** The MAX_ACCEPT handles, once listen() has asked for them; undefined inside: none were added. */
+  let adding: Promise<AcceptHandles | undefined> | undefined;
+  const closeServer = createGracefulClose(server, config.shutdownGraceMs, async () => (await adding)?.close());
   const fast = config.fastPath ? installFastPath(server, config, { route, stats, logger }) : undefined;
   let closing: Promise<void> | undefined;
-  let adding: Promise<void> | undefined;
 
   /** MAX_ACCEPT: extra listening handles; without them the balancer still serves, one accept per turn. */
-  const addExtraHandles = async (): Promise<void> => {
+  const addExtraHandles = async (): Promise<AcceptHandles | undefined> => {
     try {
-      acceptHandles = await addAcceptHandles(server, config.maxAccept - 1, { backlog: LISTEN_BACKLOG });
+      const handles = await addAcceptHandles(server, config.maxAccept - 1);
       stats.acceptPerTurn = config.maxAccept;
+      return handles;
     } catch (error) {
       logger.warn({ err: error }, 'accepting one connection per event-loop turn: %s', (error as Error).message);
+      return undefined;
     }
   };
 

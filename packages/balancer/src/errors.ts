@@ -42,6 +42,11 @@ export class ClientGoneError extends Error {
   readonly code = 'LB_CLIENT_GONE';
 }
 
+/** The MAX_ACCEPT handles could not be made (accept-handles.ts): logged, and the balancer accepts one per turn. */
+export class AcceptHandlesError extends Error {
+  readonly code = 'LB_ACCEPT_HANDLES';
+}
+
 export class AdminUnauthorizedError extends VisitCounterError {
   constructor() {
     super('LB_ADMIN_UNAUTHORIZED', 401, 'This admin action needs a valid token in the Authorization header (Bearer).');

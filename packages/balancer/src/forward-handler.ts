@@ -12,11 +12,10 @@ import type { AnswerSink, SinkEvents } from './answer-sink.js';
 import { ClientGoneError } from './errors.js';
 import { downstreamRawHeaders } from './forward-headers.js';
 
-export class ForwardHandler<Sink extends AnswerSink = AnswerSink> implements Dispatcher.DispatchHandler, SinkEvents {
+export class ForwardHandler implements Dispatcher.DispatchHandler, SinkEvents {
   /** The status sent to the client; 0 until the answer's head has been written to the sink. */
   status = 0;
-  /** Public for the fast path, whose sink carries its exchange's framing (`connectionClose`). */
-  readonly sink: Sink;
+  private readonly sink: AnswerSink;
   private readonly extra: readonly string[];
   private readonly onDraining: () => void;
   private readonly done: (error?: Error) => void;
@@ -32,7 +31,7 @@ export class ForwardHandler<Sink extends AnswerSink = AnswerSink> implements Dis
    * `extra`: headers added to the answer, `[name, value, ...]`; `onDraining`: called when the
    * backend says it is draining.
    */
-  constructor(sink: Sink, extra: readonly string[], onDraining: () => void, done: (error?: Error) => void) {
+  constructor(sink: AnswerSink, extra: readonly string[], onDraining: () => void, done: (error?: Error) => void) {
     this.sink = sink;
     this.extra = extra;
     this.onDraining = onDraining;

@@ -17,7 +17,7 @@ const LAST_CHUNK = '0\r\n\r\n';
 
 export class RawSink implements AnswerSink {
   /** The request was a HEAD: the answer has a head only. */
-  readonly headOnly: boolean;
+  private readonly headOnly: boolean;
   /** The connection ends after this answer. Shutting down sets it while the head is not out yet. */
   connectionClose: boolean;
   private readonly socket: Socket;

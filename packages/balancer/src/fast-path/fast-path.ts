@@ -41,7 +41,8 @@ interface FailedExchange {
   request: FastRequest;
   pool: BackendPool;
   backend: Backend;
-  handler: ForwardHandler<RawSink>;
+  handler: ForwardHandler;
+  sink: RawSink;
   fields: Record<string, unknown>;
 }
 
@@ -67,7 +68,9 @@ export function createFastPath(options: FastPathOptions): FastPath {
   class FastConnection {
     readonly socket: Socket;
     /** The exchange under way on this connection, if any. */
-    private current: ForwardHandler<RawSink> | undefined;
+    private current: ForwardHandler | undefined;
+    /** Where `current` writes: shutting down marks its answer as the connection's last. */
+    private currentSink: RawSink | undefined;
     private pending: Buffer[] = [];
     private served = false;
 
@@ -116,7 +119,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
       const handler = new ForwardHandler(sink, extra, () => recordDraining(backend, logger), (error) => {
         backend.inFlight -= 1;
         pool.releaseIfIdle(backend);
-        const status = error ? this.failed(error, { chunk, request, pool, backend, handler, fields }) : handler.status;
+        const status = error ? this.failed(error, { chunk, request, pool, backend, handler, sink, fields }) : handler.status;
         if (status === undefined) return; // handed over
         if (accessLevel()) {
           writeAccessLine(logger, 'info', {
@@ -133,11 +136,12 @@ export function createFastPath(options: FastPathOptions): FastPath {
         this.finished(sink.connectionClose);
       });
       this.current = handler;
+      this.currentSink = sink;
       backend.pool.dispatch({ path: request.target, method: request.method, headers, body: null }, handler);
     }
 
     /** Answers a failed exchange; the status for the access line, or undefined once handed over. */
-    private failed(error: Error, { chunk, request, pool, backend, handler, fields }: FailedExchange): number | undefined {
+    private failed(error: Error, { chunk, request, pool, backend, handler, sink, fields }: FailedExchange): number | undefined {
       if (error instanceof ClientGoneError) {
         fields['clientGone'] = true;
         this.socket.destroy();
@@ -151,6 +155,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
         // As on the full path, a retry counts when another backend is there to take it.
         if (pool.list().some((other) => other.eligible)) stats.retries += 1;
         this.current = undefined;
+        this.currentSink = undefined;
         this.handOver(chunk);
         return undefined;
       }
@@ -161,7 +166,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
         return handler.status;
       }
       const extra = ['x-request-id', fields['requestId'] as string];
-      this.socket.write(rawErrorResponse(failure.error, request.accept, extra, handler.sink.headOnly, handler.sink.lastLines()));
+      this.socket.write(rawErrorResponse(failure.error, request.accept, extra, request.method === 'HEAD', sink.lastLines()));
       countResponse(stats, failure.error.status);
       return failure.error.status;
     }
@@ -169,6 +174,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
     private finished(close: boolean): void {
       if (this.current?.status) countResponse(stats, this.current.status);
       this.current = undefined;
+      this.currentSink = undefined;
       if (this.socket.destroyed) return;
       if (close) {
         // Nothing sent after this is read: a request behind `Connection: close` must not reach
@@ -218,7 +224,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
      * `connection: close` when its head is not out yet (as the full path's graceful close does).
      */
     close(): void {
-      if (this.current) this.current.sink.connectionClose = true;
+      if (this.currentSink) this.currentSink.connectionClose = true;
       else this.socket.destroy(); // idle: as Node's server.closeIdleConnections() does
     }
   }
