@@ -4,11 +4,13 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { startBackends } from './helpers/fake-backend.js';
 import { startBalancer, waitForUp } from './helpers/balancer.js';
+import { waitFor } from './helpers/wait-for.js';
 
 // Active checks run once, when the backends join; only traffic can notice a death.
 const NO_BACKGROUND_CHECKS = { HEALTH_INTERVAL_MS: '600000' };
@@ -80,7 +82,7 @@ test('a request with a body is retried on the next backend when the connection i
 });
 
 /** An HTTP backend in a process of its own, so SIGSTOP can freeze it; its accept queue holds two. */
-async function startFreezableBackend(t: TestContext): Promise<{ id: string; port: number; freeze(): void }> {
+async function startFreezableBackend(t: TestContext): Promise<{ id: string; port: number; freeze(): Promise<void> }> {
   const script =
     "const s = require('http').createServer((q, r) => r.end('frozen ' + q.url));" +
     "s.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => console.log(s.address().port));";
@@ -91,7 +93,13 @@ async function startFreezableBackend(t: TestContext): Promise<{ id: string; port
   });
   const [line] = (await once(child.stdout, 'data')) as [Buffer];
   const port = Number(line.toString().trim());
-  return { id: `127.0.0.1:${port}`, port, freeze: () => child.kill('SIGSTOP') };
+  // SIGSTOP takes effect asynchronously: frozen once the kernel shows the process stopped (T).
+  const stopped = (): boolean => / T /.test(readFileSync(`/proc/${child.pid}/stat`, 'utf8').replace(/^\d+ \(.*\)/, ''));
+  const freeze = async (): Promise<void> => {
+    child.kill('SIGSTOP');
+    await waitFor(stopped, { what: 'the backend process to be stopped' });
+  };
+  return { id: `127.0.0.1:${port}`, port, freeze };
 }
 
 test('a connection that is not made within UPSTREAM_CONNECT_TIMEOUT_MS is retried on the next backend', { timeout: 20_000 }, async (t) => {
@@ -103,7 +111,7 @@ test('a connection that is not made within UPSTREAM_CONNECT_TIMEOUT_MS is retrie
 
   // Frozen, and its accept queue filled: the kernel drops the balancer's SYN, so the
   // connection is neither refused nor made until the connect timeout.
-  frozen.freeze();
+  await frozen.freeze();
   // (Reset when the frozen process is killed after the test: not an error of the test.)
   const fillers = [0, 1].map(() => connect(frozen.port, '127.0.0.1').on('error', () => {}));
   t.after(() => fillers.forEach((socket) => socket.destroy()));
