@@ -67,7 +67,7 @@ export interface WebOptions {
   redisUrl: string;
   logLevel: string;
   /** LOG_FORMAT; the services' default (json) when not given. */
-  logFormat?: string;
+  logFormat?: string | undefined;
   name: string;
 }
 
@@ -88,7 +88,7 @@ export interface BalancerOptions {
   backends: readonly string[];
   logLevel: string;
   /** LOG_FORMAT; the services' default (json) when not given. */
-  logFormat?: string;
+  logFormat?: string | undefined;
   workers?: number;
   name: string;
   /** Another checkout to run the balancer from (BENCH_COMPARE_ROOT): a change measured side by side. */

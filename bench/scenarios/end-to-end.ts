@@ -22,7 +22,7 @@ export interface Replicas {
 export async function startReplicas(ctx: BenchContext, redis: RedisService, count: number, logLevel: string, prefix: string, logFormat?: string): Promise<Service[]> {
   const replicas: Service[] = [];
   for (let i = 1; i <= count; i++) {
-    replicas.push(await startWeb({ runtime: ctx.runtime, redisUrl: redis.url, logLevel, name: `${prefix}-${i}`, ...(logFormat ? { logFormat } : {}) }));
+    replicas.push(await startWeb({ runtime: ctx.runtime, redisUrl: redis.url, logLevel, logFormat, name: `${prefix}-${i}` }));
   }
   return replicas;
 }

@@ -26,7 +26,8 @@ export function createLogger(options: LoggerOptions): Logger {
     // The same destination as pino's default for JSON lines: asynchronous (a slow reader of
     // stdout does not stall requests; writes group up under load), flushed when the process exits.
     const stdout = pino.destination({ dest: 1, sync: false });
-    return pino(base, { write: (line: string) => stdout.write(prettyLine(line)) });
+    // `base: {}`: no pid and hostname in each JSON line, which a pretty line leaves out anyway.
+    return pino({ ...base, base: {} }, { write: (line: string) => stdout.write(prettyLine(line)) });
   }
   return pino(base);
 }

@@ -40,7 +40,7 @@ export function prettyLine(json: string): string {
 }
 
 /** `yyyy-mm-dd HH:MM:ss.lll +hhmm` in the machine's time zone (pino-pretty's `SYS:standard`). */
-export function localTime(epochMs: number): string {
+function localTime(epochMs: number): string {
   const d = new Date(epochMs);
   const offset = -d.getTimezoneOffset();
   const abs = Math.abs(offset);
