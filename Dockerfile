@@ -72,4 +72,6 @@ ENV PORT=8080
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/_lb/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-CMD ["node", "packages/balancer/dist/main.js"]
+# The Node flags are BALANCER_NODE_FLAGS (packages/shared/src/node-flags.ts): a 1 GiB heap
+# limit keeps the old generation from growing to 4x its live size between full collections.
+CMD ["node", "--max-old-space-size=1024", "packages/balancer/dist/main.js"]

@@ -63,6 +63,7 @@ export async function pickPort(preferred: number, host = '0.0.0.0'): Promise<num
 
 export interface LbStatus {
   acceptPerTurn: number;
+  memory: { rssBytes: number; heapUsedBytes: number; heapLimitBytes: number };
   totals: { up: number };
   backends: Array<{ address: string; port: number; state: string }>;
 }

@@ -74,6 +74,8 @@ test('30 requests go round-robin over three replicas with counts rising by one',
   visits.forEach((visit, i) => i > 0 && assert.equal(visit.count, (visits[i - 1]?.count ?? 0) + 1));
   const current = await status();
   assert.equal(current.acceptPerTurn, 256, 'in its container too, the balancer accepts through its MAX_ACCEPT handles (256 in compose.yaml)');
+  const heapLimitMiB = current.memory.heapLimitBytes / 2 ** 20;
+  assert.ok(heapLimitMiB >= 1024 && heapLimitMiB < 1200, `the image runs the balancer with a 1 GiB old generation (BALANCER_NODE_FLAGS); its heap limit is ${heapLimitMiB} MiB`);
   assert.equal(current.backends.length, 3);
   assert.ok(current.backends.every((backend) => backend.state === 'up'));
   // Request logs read like the seed documents': `web_1 | ... "GET / HTTP/1.1" 200 ...`.

@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { BALANCER_NODE_FLAGS } from '@visit-counter/shared';
 
 const LOCAL_TOPOLOGY_DEFAULTS = {
   port: 8080, // the balancer's port on 127.0.0.1
@@ -288,7 +289,7 @@ function createTopology(options: Options, env: NodeJS.ProcessEnv) {
     }
 
     const port = options.port === 0 ? await pickPort() : options.port;
-    const balancer = start('balancer', process.execPath, ['--conditions=source', '--import', 'tsx', BALANCER_ENTRY], {
+    const balancer = start('balancer', process.execPath, [...BALANCER_NODE_FLAGS, '--conditions=source', '--import', 'tsx', BALANCER_ENTRY], {
       ...baseEnv,
       PORT: String(port),
       HOST: '127.0.0.1',

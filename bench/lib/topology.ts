@@ -3,6 +3,7 @@
 
 import { existsSync, statSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { BALANCER_NODE_FLAGS } from '@visit-counter/shared';
 import { freePort, redisCommand } from '@visit-counter/shared/test-helpers';
 import { httpGet, startProcess, waitUntil, type Managed } from './processes.js';
 
@@ -99,7 +100,7 @@ export async function startBalancer({ runtime, backends, logLevel, logFormat, wo
   const port = await freePort();
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST, BACKENDS: backends.join(','), LOG_LEVEL: logLevel, LOG_FORMAT: logFormat, NODE_ENV: 'production' };
   if (workers !== undefined) env['WORKERS'] = String(workers);
-  const process_ = startProcess(name, process.execPath, packageMain('balancer', runtime, root), { cwd: root, env, manyFiles: true });
+  const process_ = startProcess(name, process.execPath, [...BALANCER_NODE_FLAGS, ...packageMain('balancer', runtime, root)], { cwd: root, env, manyFiles: true });
   const address = `${HOST}:${port}`;
   // Ready when the status page (of whichever worker answers) shows every backend up, several times in a row.
   let streak = 0;

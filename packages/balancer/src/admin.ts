@@ -2,6 +2,7 @@
 // pool; `POST /_lb/backends/{id}/drain|undrain` change it and need the admin token.
 
 import { timingSafeEqual, createHash } from 'node:crypto';
+import { getHeapStatistics } from 'node:v8';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { VisitCounterError, send, sendError, type Logger } from '@visit-counter/shared';
 import type { Backend } from './backend.js';
@@ -47,6 +48,12 @@ function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
 }
 
+/** This process's memory in bytes: resident, JavaScript heap in use, and the heap's limit. */
+function processMemory(): { rssBytes: number; heapUsedBytes: number; heapLimitBytes: number } {
+  const heap = getHeapStatistics();
+  return { rssBytes: process.memoryUsage.rss(), heapUsedBytes: heap.used_heap_size, heapLimitBytes: heap.heap_size_limit };
+}
+
 function json(req: IncomingMessage, res: ServerResponse, status: number, body: unknown): void {
   send(req, res, status, { contentType: 'application/json; charset=utf-8', body: JSON.stringify(body, null, 2) + '\n' }, { 'cache-control': 'no-store' });
 }
@@ -71,6 +78,7 @@ export function createAdmin({ groups, stats, adminToken, config, logger, cluster
       uptimeSeconds: Math.round((Date.now() - stats.startedAt.getTime()) / 1000),
       startedAt: stats.startedAt.toISOString(),
       acceptPerTurn: stats.acceptPerTurn,
+      memory: processMemory(),
       totals: {
         ...stateTotals(backends.map((backend) => backend.state)),
         requests: stats.requests,

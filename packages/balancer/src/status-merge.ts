@@ -45,9 +45,17 @@ export function mergeStatuses(statuses: readonly Status[]): Status {
   });
   const totals = statuses.map((status) => (status['totals'] ?? {}) as Record<string, unknown>);
   const add = (key: string): number => totals.reduce((total, t) => total + Number(t[key] ?? 0), 0);
+  const memories = statuses.map((status) => (status['memory'] ?? {}) as Record<string, number>);
+  const addMemory = (key: string): number => memories.reduce((total, m) => total + Number(m[key] ?? 0), 0);
   return {
     ...first,
     workers: statuses.length,
+    // The workers' memory added up (the primary only supervises); the heap limit is each one's.
+    memory: {
+      rssBytes: addMemory('rssBytes'),
+      heapUsedBytes: addMemory('heapUsedBytes'),
+      heapLimitBytes: memories[0]?.['heapLimitBytes'],
+    },
     totals: {
       ...stateTotals(backends.map((backend) => backend.state)),
       requests: add('requests'),

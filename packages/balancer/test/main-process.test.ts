@@ -1,10 +1,11 @@
 // The balancer as a process, the way `npm start` runs it: a bad variable stops it with
 // exit 1 and one line; WORKERS=2 runs two processes on one port whose /_lb/status adds up
-// to the whole picture; SIGTERM ends it with exit 0.
+// to the whole picture, each with the Node flags it is started with; SIGTERM ends it with exit 0.
 
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
+import { BALANCER_NODE_FLAGS } from '@visit-counter/shared';
 import { freePort, spawnMain } from '@visit-counter/shared/test-helpers';
 import { startBackends } from './helpers/fake-backend.js';
 import { send } from './helpers/http-client.js';
@@ -19,7 +20,9 @@ test('a bad variable stops the balancer with exit 1 and one line naming it', { t
   assert.equal(main.stderr(), 'balancer: invalid configuration: HEALTH_INTERVAL_MS="abc": expected a positive integer\n');
 });
 
-test('WORKERS=2 serves on one port and /_lb/status shows both workers; SIGTERM exits 0', { timeout: 60_000 }, async (t) => {
+const MiB = 1024 * 1024;
+
+test('WORKERS=2 serves on one port and /_lb/status shows both workers with the heap limit of the balancer flags; SIGTERM exits 0', { timeout: 60_000 }, async (t) => {
   const backends = await startBackends(t, ['a', 'b']);
   const port = await freePort();
   const main = spawnMain(t, PACKAGE_DIR, {
@@ -29,7 +32,7 @@ test('WORKERS=2 serves on one port and /_lb/status shows both workers; SIGTERM e
     BACKENDS: backends.map((b) => b.id).join(','),
     HEALTH_INTERVAL_MS: '100',
     LOG_LEVEL: 'warn',
-  });
+  }, BALANCER_NODE_FLAGS);
   const status = () => send(port, '/_lb/status').then((reply) => JSON.parse(reply.body) as Record<string, any>);
   await waitFor(async () => {
     const current = await status();
@@ -47,6 +50,10 @@ test('WORKERS=2 serves on one port and /_lb/status shows both workers; SIGTERM e
     20,
   );
   assert.equal(backends.reduce((sum, b) => sum + b.requests.length, 0), 20);
+  // The workers run with the primary's flags: a 1 GiB old generation plus the young one.
+  const { rssBytes, heapUsedBytes, heapLimitBytes } = merged['memory'];
+  assert.ok(heapLimitBytes >= 1024 * MiB && heapLimitBytes < 1200 * MiB, `heap limit ${heapLimitBytes / MiB} MiB`);
+  assert.ok(rssBytes > heapUsedBytes && heapUsedBytes > 0, `two workers' memory: ${rssBytes} resident, ${heapUsedBytes} heap`);
 
   main.child.kill('SIGTERM');
   const { code } = await main.exited;

@@ -1,14 +1,15 @@
 // GET /_lb/status tells an operator what the balancer sees: every backend with its state,
-// since when, requests, failures, in-flight and last check; totals; uptime; the effective
-// configuration without secrets. Everything under /_lb is the balancer's: never forwarded.
+// since when, requests, failures, in-flight and last check; totals; uptime; memory; the
+// effective configuration without secrets. Everything under /_lb is the balancer's: never forwarded.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { getHeapStatistics } from 'node:v8';
 import { startBackends } from './helpers/fake-backend.js';
 import { startBalancer, waitForStates, waitForUp } from './helpers/balancer.js';
 import { waitFor } from './helpers/wait-for.js';
 
-test('/_lb/status shows every backend, totals, uptime and the configuration without secrets', { timeout: 20_000 }, async (t) => {
+test('/_lb/status shows every backend, totals, uptime, memory and the configuration without secrets', { timeout: 20_000 }, async (t) => {
   const [a, b] = await startBackends(t, ['a', 'b']);
   assert.ok(a && b);
   b.healthy = false;
@@ -59,6 +60,11 @@ test('/_lb/status shows every backend, totals, uptime and the configuration with
   assert.equal(status.totals.inFlight, 1);
   assert.deepEqual(status.totals.responses, { '2xx': 2 });
   assert.equal(status.totals.retries, 0);
+
+  // The balancer runs in this test's process here: its memory is ours.
+  assert.equal(status.memory.heapLimitBytes, getHeapStatistics().heap_size_limit);
+  assert.ok(status.memory.heapUsedBytes > 0);
+  assert.ok(status.memory.rssBytes > status.memory.heapUsedBytes, 'resident memory holds the heap in use and more');
 
   assert.equal(status.config.adminEnabled, true);
   assert.equal(status.config.adminToken, undefined);

@@ -8,6 +8,7 @@ import { mergeStatuses } from '../src/status-merge.js';
 const view = (worker: number, states: Record<string, string>, requests: number) => ({
   worker,
   uptimeSeconds: 5,
+  memory: { rssBytes: worker * 100, heapUsedBytes: worker * 10, heapLimitBytes: 1000 },
   totals: { requests, fastPath: requests - 1, retries: 1, inFlight: 0, responses: { '2xx': requests }, errors: { LB_UPSTREAM_FAILED: 1 } },
   backends: Object.entries(states).map(([id, state]) => ({ id, state, health: state, requests: requests / 2, failures: 0, inFlight: 0 })),
 });
@@ -37,6 +38,7 @@ test('three workers: figures add up, each backend once, the majority state wins'
     ['a:1', 'up', 30, 3],
     ['b:1', 'down', 30, 3],
   ]);
+  assert.deepEqual(merged['memory'], { rssBytes: 600, heapUsedBytes: 60, heapLimitBytes: 1000 }, "the workers' memory adds up; the heap limit is each one's");
 });
 
 test('a single answer is passed through with its figures', () => {
@@ -58,4 +60,5 @@ test('a single answer is passed through with its figures', () => {
   });
   const backends = merged['backends'] as Array<{ id: string; state: string; requests: number; failures: number }>;
   assert.deepEqual(backends.map((b) => [b.id, b.state, b.requests, b.failures]), [['a:1', 'draining', 2, 0]]);
+  assert.deepEqual(merged['memory'], { rssBytes: 100, heapUsedBytes: 10, heapLimitBytes: 1000 });
 });

@@ -6,6 +6,7 @@ export * from './format.js';
 export * from './http-server.js';
 export * from './logger.js';
 export * from './negotiate.js';
+export * from './node-flags.js';
 export * from './process.js';
 export * from './protocol.js';
 export * from './respond.js';

@@ -18,9 +18,9 @@ export interface MainProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** `packageDir` holds `src/main.ts`; `env` is added to this process's environment. */
-export function spawnMain(t: Cleanup, packageDir: string, env: Record<string, string | undefined>): MainProcess {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'src/main.ts'], {
+/** `packageDir` holds `src/main.ts`; `env` is added to this process's environment; `nodeFlags` go before the script. */
+export function spawnMain(t: Cleanup, packageDir: string, env: Record<string, string | undefined>, nodeFlags: readonly string[] = []): MainProcess {
+  const child = spawn(process.execPath, [...nodeFlags, '--conditions=source', '--import', 'tsx', 'src/main.ts'], {
     cwd: packageDir,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
