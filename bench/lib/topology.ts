@@ -53,7 +53,8 @@ export async function startRedisServer(dir: string): Promise<RedisService> {
   const process_ = startProcess('redis-server', 'redis-server', ['--port', String(port), '--bind', HOST, '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--maxclients', '10000'], {
     manyFiles: true,
   });
-  await waitUntil('redis-server to answer PING', async () => (await redisCommand(port, ['PING'], 500)).startsWith('+PONG'), process_);
+  // Ready when the server on the port is this one (INFO's process_id), not a process that took the port first.
+  await waitUntil('redis-server to answer as itself', async () => (await redisCommand(port, ['INFO', 'server'], 500)).includes(`\r\nprocess_id:${process_.pid}\r\n`), process_);
   return { process: process_, port, url: `redis://${HOST}:${port}` };
 }
 
