@@ -1,9 +1,11 @@
-// The logger factory: pino JSON lines by default, human-readable lines (pretty-lines.ts) when asked for.
+// The logger factory: pino JSON lines by default, human-readable lines (pretty-lines.ts) when asked for,
+// written to stdout with backpressure (stdout-lines.ts).
 // Tests pass their own destination stream and read the JSON lines back.
 
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { readEnum, type Env } from './config.js';
 import { prettyLine } from './pretty-lines.js';
+import { createStdoutLines, type LineSink } from './stdout-lines.js';
 
 export type LogFormat = 'json' | 'pretty';
 export const LOG_FORMATS: readonly LogFormat[] = ['json', 'pretty'];
@@ -19,17 +21,19 @@ export interface LoggerOptions {
 
 export type { Logger };
 
+let stdoutLines: LineSink | undefined;
+
 export function createLogger(options: LoggerOptions): Logger {
   const base = { name: options.name, level: options.level ?? 'info' };
   if (options.destination) return pino(base, options.destination);
+  // Lines go out at the end of each event-loop turn, with backpressure (stdout-lines.ts); one
+  // sink for every logger of the process, so their lines keep their order.
+  const stdout = (stdoutLines ??= createStdoutLines());
   if (options.format === 'pretty') {
-    // The same destination as pino's default for JSON lines: asynchronous (a slow reader of
-    // stdout does not stall requests; writes group up under load), flushed when the process exits.
-    const stdout = pino.destination({ dest: 1, sync: false });
     // `base: {}`: no pid and hostname in each JSON line, which a pretty line leaves out anyway.
     return pino({ ...base, base: {} }, { write: (line: string) => stdout.write(prettyLine(line)) });
   }
-  return pino(base);
+  return pino(base, stdout);
 }
 
 /** LOG_LEVEL and LOG_FORMAT, read the same way by every service. */

@@ -1,8 +1,10 @@
 // The logger: one JSON object per line with the service name, filtered by level;
-// LOG_LEVEL and LOG_FORMAT are validated like every other variable.
+// LOG_LEVEL and LOG_FORMAT are validated like every other variable. On stdout, a reader that
+// falls behind holds the process back: lines never pile up in its memory, none is lost.
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { createLogger, readLogOptions } from '@visit-counter/shared';
@@ -128,5 +130,58 @@ test('the pretty format shows the local time with its offset, as docker compose 
       const lines = prettyRun(`Date.now = () => ${at}; logger.info('tick');`, { TZ: zone });
       assert.deepEqual(lines, [`[${shown}] INFO (web): tick`]);
     });
+  }
+});
+
+test('a stdout reader that falls behind holds the logging process back; every line arrives, in order', async (t) => {
+  const TURNS = 100;
+  const PER_TURN = 400; // lines of about 250 bytes: 100 KB a turn, 10 MB in all, far more than a pipe holds
+  for (const format of ['json', 'pretty'] as const) {
+    // Node makes fd 1 non-blocking once `process.stdout` is touched: then a full pipe means EAGAIN.
+    for (const stdoutTouched of [false, true]) {
+      await t.test(`${format}, ${stdoutTouched ? 'non-blocking' : 'blocking'} stdout`, async () => {
+        const script = `
+          import { createLogger } from '@visit-counter/shared';
+          ${stdoutTouched ? 'process.stdout;' : ''}
+          const logger = createLogger({ name: 'web', format: '${format}' });
+          const filler = 'x'.repeat(150);
+          let turn = 0;
+          const next = () => {
+            for (let i = 0; i < ${PER_TURN}; i++) logger.info({ n: turn * ${PER_TURN} + i }, filler);
+            process.stderr.write('turn ' + ++turn + '\\n');
+            if (turn < ${TURNS}) setImmediate(next);
+          };
+          next();
+        `;
+        const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', '--input-type=module', '-e', script], {
+          cwd: PACKAGE_DIR,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        t.after(() => child.kill('SIGKILL'));
+        const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+        let turns = 0;
+        let stderr = '';
+        child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+          stderr += chunk;
+          turns = Number(/turn (\d+)\n$/.exec(stderr)?.[1] ?? turns);
+        });
+        // Nobody reads stdout yet. The child gets its first turns into the pipe, then has to wait.
+        const deadline = Date.now() + 20_000;
+        while (turns < 1 && Date.now() < deadline && child.exitCode === null) await sleep(20);
+        assert.ok(turns >= 1, `the child started logging: ${stderr}`);
+        await sleep(500);
+        // What the pipe and this process's read buffer take in is a few hundred KB: a few turns.
+        assert.ok(turns <= 10, `with stdout unread, the child waits after a pipe's worth of lines instead of going on to turn ${turns} of ${TURNS}`);
+
+        let stdout = '';
+        child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+        assert.equal(await exited, 0, stderr);
+        assert.equal(turns, TURNS);
+        const lines = stdout.trimEnd().split('\n');
+        assert.equal(lines.length, TURNS * PER_TURN);
+        const numbers = lines.map((line) => Number(/"n":(\d+)/.exec(line)?.[1]));
+        assert.ok(numbers.every((n, i) => n === i), 'every line arrived once and in order');
+      });
+    }
   }
 });
