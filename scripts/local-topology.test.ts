@@ -33,7 +33,7 @@ interface Topology {
 async function startTopology(t: TestContext, webReplicas: number): Promise<Topology> {
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', WEB_REPLICAS: String(webReplicas) };
   delete env['REDIS_URL']; // a fresh Redis, so the count starts at 1
-  const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', SCRIPT], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
   const waiters = new Set<() => void>();
   const onData = (chunk: Buffer): void => {
