@@ -31,7 +31,8 @@ export function createLogger(options: LoggerOptions): Logger {
   const stdout = (stdoutLines ??= createStdoutLines());
   if (options.format === 'pretty') {
     // `base: {}`: no pid and hostname in each JSON line, which a pretty line leaves out anyway.
-    return pino({ ...base, base: {} }, { write: (line: string) => stdout.write(prettyLine(line)) });
+    const pretty = { write: (line: string) => stdout.write(prettyLine(line)), flush: stdout.flush, flushSync: stdout.flushSync };
+    return pino({ ...base, base: {} }, pretty);
   }
   return pino(base, stdout);
 }

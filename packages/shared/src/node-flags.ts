@@ -8,4 +8,6 @@
 // reached 49 MiB before a full collection and the resident memory 139-167 MiB; with 1 GiB it
 // stays near 30 MiB and the resident memory near 118 MiB, at the same garbage-collection time
 // per request. 1 GiB is far above what the balancer holds (a few KiB per open connection).
+// Under a smaller container memory limit (the Helm chart's 256 Mi), that limit is the one that
+// counts: the process is stopped at it before V8's heap limit is reached.
 export const BALANCER_NODE_FLAGS: readonly string[] = ['--max-old-space-size=1024'];
