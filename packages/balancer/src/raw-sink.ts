@@ -86,6 +86,11 @@ export class RawSink implements AnswerSink {
     this.socket.off('drain', this.onDrain);
   }
 
+  /** The connection saw the client leave (fast-path.ts watches the socket for all its exchanges). */
+  clientLeft(): void {
+    this.events?.clientGone();
+  }
+
   private readonly onDrain = (): void => this.events?.drained();
 
   /** `chunk` as it goes out: after the head if that still waits, chunk-framed when chunked, then `tail`. */

@@ -67,10 +67,8 @@ export function createFastPath(options: FastPathOptions): FastPath {
 
   class FastConnection {
     readonly socket: Socket;
-    /** The exchange under way on this connection, if any. */
-    private current: ForwardHandler | undefined;
-    /** Where `current` writes: shutting down marks its answer as the connection's last. */
-    private currentSink: RawSink | undefined;
+    /** The answer under way on this connection, if any: shutting down marks it as the connection's last. */
+    private current: RawSink | undefined;
     private pending: Buffer[] = [];
     private served = false;
 
@@ -133,10 +131,9 @@ export function createFastPath(options: FastPathOptions): FastPath {
             fields,
           });
         }
-        this.finished(sink.connectionClose);
+        this.finished(sink.connectionClose, handler.status);
       });
-      this.current = handler;
-      this.currentSink = sink;
+      this.current = sink;
       backend.pool.dispatch({ path: request.target, method: request.method, headers, body: null }, handler);
     }
 
@@ -155,7 +152,6 @@ export function createFastPath(options: FastPathOptions): FastPath {
         // As on the full path, a retry counts when another backend is there to take it.
         if (pool.list().some((other) => other.eligible)) stats.retries += 1;
         this.current = undefined;
-        this.currentSink = undefined;
         this.handOver(chunk);
         return undefined;
       }
@@ -171,10 +167,10 @@ export function createFastPath(options: FastPathOptions): FastPath {
       return failure.error.status;
     }
 
-    private finished(close: boolean): void {
-      if (this.current?.status) countResponse(stats, this.current.status);
+    /** `sent`: the status the answer's head went out with, 0 when none did (an error answer counts itself). */
+    private finished(close: boolean, sent: number): void {
+      if (sent) countResponse(stats, sent);
       this.current = undefined;
-      this.currentSink = undefined;
       if (this.socket.destroyed) return;
       if (close) {
         // Nothing sent after this is read: a request behind `Connection: close` must not reach
@@ -216,7 +212,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
 
     private readonly onClose = (): void => {
       connections.delete(this);
-      this.current?.clientGone();
+      this.current?.clientLeft();
     };
 
     /**
@@ -224,7 +220,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
      * `connection: close` when its head is not out yet (as the full path's graceful close does).
      */
     close(): void {
-      if (this.currentSink) this.currentSink.connectionClose = true;
+      if (this.current) this.current.connectionClose = true;
       else this.socket.destroy(); // idle: as Node's server.closeIdleConnections() does
     }
   }
