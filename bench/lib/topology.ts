@@ -4,7 +4,7 @@
 import { existsSync, statSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BALANCER_NODE_FLAGS } from '@visit-counter/shared';
-import { freePort, redisCommand } from '@visit-counter/shared/test-helpers';
+import { freePort, redisAnswersAs, redisCommand } from '@visit-counter/shared/test-helpers';
 import { httpGet, startProcess, waitUntil, type Managed } from './processes.js';
 
 export type Runtime = 'source' | 'dist';
@@ -53,8 +53,7 @@ export async function startRedisServer(dir: string): Promise<RedisService> {
   const process_ = startProcess('redis-server', 'redis-server', ['--port', String(port), '--bind', HOST, '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--maxclients', '10000'], {
     manyFiles: true,
   });
-  // Ready when the server on the port is this one (INFO's process_id), not a process that took the port first.
-  await waitUntil('redis-server to answer as itself', async () => (await redisCommand(port, ['INFO', 'server'], 500)).includes(`\r\nprocess_id:${process_.pid}\r\n`), process_);
+  await waitUntil('redis-server to answer as itself', () => redisAnswersAs(port, process_.pid), process_);
   return { process: process_, port, url: `redis://${HOST}:${port}` };
 }
 

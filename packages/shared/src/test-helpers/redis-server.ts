@@ -90,16 +90,21 @@ function waitForExit(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-/** Ready when the server on `port` answers and is `child`, not some other process that took the port. */
+/** Does the Redis on `port` answer, and is it the process `pid` (not some other one that took the port)? */
+export async function redisAnswersAs(port: number, pid: number | undefined): Promise<boolean> {
+  try {
+    return (await redisCommand(port, ['INFO', 'server'], 500)).includes(`\r\nprocess_id:${pid}\r\n`);
+  } catch {
+    return false; // not listening yet
+  }
+}
+
+/** Ready when the server on `port` answers and is `child`. */
 async function waitUntilReady(port: number, child: ChildProcess, output: () => string): Promise<void> {
   const deadline = Date.now() + STARTUP_DEADLINE_MS;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`redis-server exited during start-up:\n${output()}`);
-    try {
-      if ((await redisCommand(port, ['INFO', 'server'], 500)).includes(`\r\nprocess_id:${child.pid}\r\n`)) return;
-    } catch {
-      // not listening yet
-    }
+    if (await redisAnswersAs(port, child.pid)) return;
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`redis-server did not answer as itself (INFO process_id) within ${STARTUP_DEADLINE_MS} ms:\n${output()}`);
