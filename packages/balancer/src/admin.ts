@@ -78,6 +78,7 @@ export function createAdmin({ groups, stats, adminToken, config, logger, cluster
       uptimeSeconds: Math.round((Date.now() - stats.startedAt.getTime()) / 1000),
       startedAt: stats.startedAt.toISOString(),
       acceptPerTurn: stats.acceptPerTurn,
+      portSharing: stats.portSharing,
       memory: processMemory(),
       totals: {
         ...stateTotals(backends.map((backend) => backend.state)),

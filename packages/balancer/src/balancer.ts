@@ -18,6 +18,7 @@ import type { HealthChecker } from './health-checker.js';
 import { createFastPath, type FastPath, type FastPathOptions as FastPathDeps } from './fast-path/fast-path.js';
 import { createHostRouter } from './host-router.js';
 import { createUpstreamGroup, type UpstreamGroup } from './upstream-group.js';
+import type { PortSharing } from './port-sharing.js';
 import { createProxy } from './proxy.js';
 import { countResponse, createStats } from './stats.js';
 import { createUpgradeHandler } from './upgrade.js';
@@ -28,6 +29,8 @@ export interface BalancerDeps {
   resolve?: ResolveAddresses;
   /** Set in a worker process of a WORKERS > 1 balancer. */
   cluster?: ClusterLink;
+  /** How this process shares its port with the other workers (port-sharing.ts); 'single' by default. */
+  portSharing?: PortSharing;
 }
 
 export interface Balancer {
@@ -46,7 +49,8 @@ export interface Balancer {
 
 export function createBalancer(config: BalancerConfig, deps: BalancerDeps): Balancer {
   const { logger } = deps;
-  const stats = createStats();
+  const portSharing = deps.portSharing ?? 'single';
+  const stats = createStats(portSharing);
   const resolve = deps.resolve ?? (config.dnsServer ? dnsServerResolve(config.dnsServer) : systemResolve);
   const defaultGroup = createUpstreamGroup(
     { route: '*', backends: config.backends, dns: config.dns ? [config.dns] : [] },
@@ -143,11 +147,11 @@ export function createBalancer(config: BalancerConfig, deps: BalancerDeps): Bala
     },
     async listen() {
       await Promise.all(groups.map((group) => group.refresh()));
-      const port = await listen(server, config.port, config.host);
+      const port = await listen(server, config.port, config.host, { reusePort: portSharing === 'reuseport' });
       adding = addExtraHandles();
       await adding;
       logger.info(
-        { port, acceptPerTurn: stats.acceptPerTurn, routes: groups.map((group) => ({ route: group.route, backends: group.pool.list().map((b) => b.id) })) },
+        { port, acceptPerTurn: stats.acceptPerTurn, portSharing, routes: groups.map((group) => ({ route: group.route, backends: group.pool.list().map((b) => b.id) })) },
         'balancer listening on port %d',
         port,
       );

@@ -4,6 +4,7 @@
 
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from '@visit-counter/shared';
+import type { PortSharing } from './port-sharing.js';
 
 type Message =
   | { type: 'lb:gather'; id: number }
@@ -58,12 +59,13 @@ export function connectWorker(hooks: WorkerHooks): ClusterLink {
 }
 
 /** The primary: forks `count` workers, restarts one that dies, relays messages, stops all on SIGTERM. */
-export function runPrimary(count: number, logger: Logger): void {
+export function runPrimary(count: number, sharing: PortSharing, logger: Logger): void {
   let stopping = false;
   let nextQuery = 0;
-  // Every worker accepts from the shared socket itself (with its MAX_ACCEPT handles). Under
-  // round-robin the primary hands each connection over and waits for the worker's reply, so a
-  // busy worker takes one new connection per event-loop turn, as without MAX_ACCEPT.
+  // Every worker accepts itself (with its MAX_ACCEPT handles), from a socket of its own with
+  // 'reuseport', else from the one they share. Under node's round-robin the primary would hand
+  // each connection over and wait for the worker's reply, so a busy worker would take one new
+  // connection per event-loop turn, as without MAX_ACCEPT.
   cluster.schedulingPolicy = cluster.SCHED_NONE;
   const fork = (): Worker => cluster.fork();
 
@@ -111,5 +113,5 @@ export function runPrimary(count: number, logger: Logger): void {
   process.once('SIGINT', () => stop('SIGINT'));
 
   for (let i = 0; i < count; i++) fork();
-  logger.info({ workers: count }, 'balancer primary started %d workers', count);
+  logger.info({ workers: count, portSharing: sharing }, 'balancer primary started %d workers', count);
 }

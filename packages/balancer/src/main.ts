@@ -6,12 +6,14 @@ import { createLogger, loadConfigOrExit, serveUntilSignal } from '@visit-counter
 import { createBalancer, type Balancer } from './balancer.js';
 import { connectWorker, runPrimary } from './cluster.js';
 import { loadBalancerConfig } from './config.js';
+import { portSharing } from './port-sharing.js';
 
 const config = loadConfigOrExit('balancer', () => loadBalancerConfig(process.env));
 const logger = createLogger({ name: 'balancer', level: config.logLevel, format: config.logFormat });
+const sharing = portSharing(config.workers, config.port, process.versions.node);
 
 if (config.workers > 1 && cluster.isPrimary) {
-  runPrimary(config.workers, logger);
+  runPrimary(config.workers, sharing, logger);
 } else {
   let balancer: Balancer | undefined;
   const link = cluster.isWorker
@@ -20,6 +22,6 @@ if (config.workers > 1 && cluster.isPrimary) {
         setDrained: (id, drained) => balancer?.setDrained(id, drained),
       })
     : undefined;
-  balancer = createBalancer(config, { logger, ...(link ? { cluster: link } : {}) });
+  balancer = createBalancer(config, { logger, portSharing: sharing, ...(link ? { cluster: link } : {}) });
   await serveUntilSignal(balancer, logger, config.port);
 }

@@ -1,5 +1,7 @@
 // Balancer-wide figures for /_lb/status.
 
+import type { PortSharing } from './port-sharing.js';
+
 export interface Stats {
   startedAt: Date;
   requests: number;
@@ -10,10 +12,12 @@ export interface Stats {
   errors: Record<string, number>;
   /** Connections this process accepts per event-loop turn at most: its listening handles (accept-handles.ts). */
   acceptPerTurn: number;
+  /** How the WORKERS processes share the port (port-sharing.ts). */
+  portSharing: PortSharing;
 }
 
-export function createStats(): Stats {
-  return { startedAt: new Date(), requests: 0, fastPath: 0, retries: 0, responses: {}, errors: {}, acceptPerTurn: 1 };
+export function createStats(portSharing: PortSharing = 'single'): Stats {
+  return { startedAt: new Date(), requests: 0, fastPath: 0, retries: 0, responses: {}, errors: {}, acceptPerTurn: 1, portSharing };
 }
 
 export function countResponse(stats: Stats, status: number): void {

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { BALANCER_NODE_FLAGS } from '@visit-counter/shared';
 import { freePort, spawnMain } from '@visit-counter/shared/test-helpers';
+import { supportsReusePort } from '../src/port-sharing.js';
 import { startBackends } from './helpers/fake-backend.js';
 import { send } from './helpers/http-client.js';
 import { waitFor } from './helpers/wait-for.js';
@@ -22,7 +23,16 @@ test('a bad variable stops the balancer with exit 1 and one line naming it', { t
 
 const MiB = 1024 * 1024;
 
-test('WORKERS=2 serves on one port and /_lb/status shows both workers with the heap limit of the balancer flags; SIGTERM exits 0', { timeout: 60_000 }, async (t) => {
+/** Requests each worker has forwarded, from the merged /_lb/status. */
+function requestsPerWorker(status: Record<string, any>): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const backend of status['backends']) {
+    for (const view of backend.perWorker) out.set(view.worker, (out.get(view.worker) ?? 0) + view.requests);
+  }
+  return out;
+}
+
+test('WORKERS=2 serves on one port, spreads a burst of connections over both workers where Node has reusePort, and /_lb/status shows both with the heap limit of the balancer flags; SIGTERM exits 0', { timeout: 60_000 }, async (t) => {
   const backends = await startBackends(t, ['a', 'b']);
   const port = await freePort();
   const main = spawnMain(t, PACKAGE_DIR, {
@@ -54,6 +64,23 @@ test('WORKERS=2 serves on one port and /_lb/status shows both workers with the h
   const { rssBytes, heapUsedBytes, heapLimitBytes } = merged['memory'];
   assert.ok(heapLimitBytes >= 1024 * MiB && heapLimitBytes < 1200 * MiB, `heap limit ${heapLimitBytes / MiB} MiB`);
   assert.ok(rssBytes > heapUsedBytes && heapUsedBytes > 0, `two workers' memory: ${rssBytes} resident, ${heapUsedBytes} heap`);
+
+  // A burst of new connections: from one shared socket, whichever worker wakes first may take
+  // nearly all of them; with a socket each (SO_REUSEPORT), the kernel spreads them.
+  const sharing = supportsReusePort(process.versions.node) ? 'reuseport' : 'shared';
+  assert.equal(merged['portSharing'], sharing);
+  const before = requestsPerWorker(merged);
+  const burst = await Promise.all(Array.from({ length: 100 }, () => send(port, '/')));
+  assert.deepEqual(new Set(burst.map((reply) => reply.status)), new Set([200]));
+  const after = requestsPerWorker(await status());
+  const shares = [...after].map(([worker, requests]) => requests - (before.get(worker) ?? 0));
+  assert.equal(shares.reduce((sum, n) => sum + n, 0), 100);
+  if (sharing === 'reuseport') {
+    // 100 connections hashed over two sockets: fewer than 25 on one has odds of about 1 in 3 million.
+    assert.ok(shares.length === 2 && shares.every((n) => n >= 25), `requests per worker: ${shares.join(', ')}`);
+  } else {
+    t.diagnostic(`Node ${process.versions.node} has no reusePort: the workers shared one socket; requests per worker: ${shares.join(', ')}`);
+  }
 
   main.child.kill('SIGTERM');
   const { code } = await main.exited;

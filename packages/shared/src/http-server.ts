@@ -74,7 +74,8 @@ export function createHttpServer(limits: HttpServerLimits, handler: RequestListe
 /** Connections the kernel may queue before we accept them (Node's own default is 511). */
 export const LISTEN_BACKLOG = 4096;
 
-export function listen(server: Server, port: number, host?: string): Promise<number> {
+/** `reusePort`: a socket of this process's own with SO_REUSEPORT (Node >= 22.12), shared with other processes on the port. */
+export function listen(server: Server, port: number, host?: string, { reusePort = false }: { reusePort?: boolean } = {}): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     const done = (): void => {
@@ -83,7 +84,7 @@ export function listen(server: Server, port: number, host?: string): Promise<num
       resolve(typeof address === 'object' && address ? address.port : port);
     };
     // A deep accept queue: a burst of new connections (wrk -c1000) waits instead of being dropped.
-    server.listen({ port, backlog: LISTEN_BACKLOG, ...(host === undefined ? {} : { host }) }, done);
+    server.listen({ port, backlog: LISTEN_BACKLOG, ...(host === undefined ? {} : { host }), ...(reusePort ? { reusePort } : {}) }, done);
   });
 }
 
