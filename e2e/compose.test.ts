@@ -83,6 +83,32 @@ test('30 requests go round-robin over three replicas with counts rising by one',
   assert.match(logs, /^web[-_]\d+\s+\|.*"GET \/ HTTP\/1\.1" 200 /m);
 });
 
+test('the image with WORKERS=2 spreads a burst of 100 connections over both workers (SO_REUSEPORT on its Node)', async () => {
+  const extraPort = await pickPort(0, '127.0.0.1');
+  const extra = await stack.extraBalancer('workers', extraPort, { PORT: '8080', BACKENDS_DNS: 'web:3000', WORKERS: '2', LOG_LEVEL: 'warn' });
+  try {
+    const extraStatus = () => lbStatus(extraPort);
+    await waitFor('two workers with three backends up', async () => {
+      const current = await extraStatus();
+      return current.workers === 2 && current.totals.up === 3 ? true : undefined;
+    }, 60_000);
+    assert.equal((await extraStatus()).portSharing, 'reuseport');
+    const burst = await Promise.all(Array.from({ length: 100 }, () => get(extraPort, '/')));
+    burst.forEach((reply, i) => assert.ok(record(reply), `request ${i + 1}: ${reply.status} ${reply.body}`));
+    const perWorker = new Map<number, number>();
+    for (const backend of (await extraStatus()).backends) {
+      for (const view of backend.perWorker ?? []) perWorker.set(view.worker, (perWorker.get(view.worker) ?? 0) + view.requests);
+    }
+    const shares = [...perWorker.values()];
+    // The status probes went through the workers too, but they are not forwarded: only the 100 count.
+    assert.equal(shares.reduce((sum, n) => sum + n, 0), 100);
+    // 100 connections hashed over two sockets: fewer than 25 on one has odds of about 1 in 3 million.
+    assert.ok(shares.length === 2 && shares.every((n) => n >= 25), `requests per worker: ${shares.join(', ')}`);
+  } finally {
+    await extra.remove();
+  }
+});
+
 test('scaling to 5 is picked up within 15 s; scaling back to 2 fails no request', async () => {
   await stack.compose('up', '-d', '--no-recreate', '--scale', 'web=5');
   const hostnames = new Set<string>();
