@@ -105,7 +105,7 @@ export function createAdmin({ groups, stats, adminToken, config, logger, cluster
       if (path === `${ADMIN_PREFIX}/status` || path === `${ADMIN_PREFIX}/healthz`) {
         if (req.method !== 'GET' && req.method !== 'HEAD') throw new AdminMethodError(req.method ?? '', path, 'GET');
         if (path.endsWith('/healthz')) json(req, res, 200, { status: 'ok' });
-        else if (cluster) void cluster.gather().then((statuses) => json(req, res, 200, mergeStatuses(statuses)));
+        else if (cluster) void cluster.gather().then(({ statuses, primaryRssBytes }) => json(req, res, 200, mergeStatuses(statuses, primaryRssBytes)));
         else json(req, res, 200, status());
         return;
       }

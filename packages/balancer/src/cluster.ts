@@ -10,13 +10,19 @@ type Message =
   | { type: 'lb:gather'; id: number }
   | { type: 'lb:query'; id: number }
   | { type: 'lb:reply'; id: number; status: Record<string, unknown> }
-  | { type: 'lb:gathered'; id: number; statuses: Array<Record<string, unknown>> }
+  | { type: 'lb:gathered'; id: number; statuses: Array<Record<string, unknown>>; primaryRssBytes: number }
   | { type: 'lb:drain'; backend: string; drained: boolean };
 
 const GATHER_TIMEOUT_MS = 1_000; // a worker that does not answer in 1 s is left out of the page
 
+/** Every worker's status, and the primary's resident memory (absent when the primary did not answer). */
+export interface Gathered {
+  statuses: Array<Record<string, unknown>>;
+  primaryRssBytes?: number;
+}
+
 export interface ClusterLink {
-  gather(): Promise<Array<Record<string, unknown>>>;
+  gather(): Promise<Gathered>;
   broadcast(backend: string, drained: boolean): void;
 }
 
@@ -28,11 +34,11 @@ export interface WorkerHooks {
 /** Inside a worker: answers the primary's queries and asks it to gather or broadcast. */
 export function connectWorker(hooks: WorkerHooks): ClusterLink {
   let nextId = 0;
-  const waiting = new Map<number, (statuses: Array<Record<string, unknown>>) => void>();
+  const waiting = new Map<number, (gathered: Gathered) => void>();
   process.on('message', (message: Message) => {
     if (message.type === 'lb:query') process.send?.({ type: 'lb:reply', id: message.id, status: hooks.status() } satisfies Message);
     else if (message.type === 'lb:gathered') {
-      waiting.get(message.id)?.(message.statuses);
+      waiting.get(message.id)?.({ statuses: message.statuses, primaryRssBytes: message.primaryRssBytes });
       waiting.delete(message.id);
     } else if (message.type === 'lb:drain') hooks.setDrained(message.backend, message.drained);
   });
@@ -42,12 +48,12 @@ export function connectWorker(hooks: WorkerHooks): ClusterLink {
       return new Promise((resolve) => {
         const timer = setTimeout(() => {
           waiting.delete(id);
-          resolve([hooks.status()]);
+          resolve({ statuses: [hooks.status()] });
         }, GATHER_TIMEOUT_MS * 2);
         timer.unref();
-        waiting.set(id, (statuses) => {
+        waiting.set(id, (gathered) => {
           clearTimeout(timer);
-          resolve(statuses);
+          resolve(gathered);
         });
         process.send?.({ type: 'lb:gather', id } satisfies Message);
       });
@@ -81,7 +87,7 @@ export function runPrimary(count: number, sharing: PortSharing, logger: Logger):
     const done = (): void => {
       clearTimeout(timer);
       cluster.off('message', collect);
-      from.send({ type: 'lb:gathered', id: message.id, statuses } satisfies Message);
+      from.send({ type: 'lb:gathered', id: message.id, statuses, primaryRssBytes: process.memoryUsage.rss() } satisfies Message);
     };
     const collect = (worker: Worker, reply: Message): void => {
       if (reply.type !== 'lb:reply' || reply.id !== queryId) return;

@@ -20,7 +20,8 @@ function mostCommon(values: string[]): string {
   return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0] ?? 'unknown';
 }
 
-export function mergeStatuses(statuses: readonly Status[]): Status {
+/** `primaryRssBytes`: the resident memory of the primary process, when it answered. */
+export function mergeStatuses(statuses: readonly Status[], primaryRssBytes?: number): Status {
   const first = statuses[0] ?? {};
   const byId = new Map<string, BackendView[]>();
   for (const status of statuses) {
@@ -50,9 +51,11 @@ export function mergeStatuses(statuses: readonly Status[]): Status {
   return {
     ...first,
     workers: statuses.length,
-    // The workers' memory added up (the primary only supervises); the heap limit is each one's.
+    // The whole balancer's resident memory (the primary's share shown too), the workers' heaps
+    // added up, and the heap limit each worker has.
     memory: {
-      rssBytes: addMemory('rssBytes'),
+      rssBytes: addMemory('rssBytes') + (primaryRssBytes ?? 0),
+      ...(primaryRssBytes === undefined ? {} : { primaryRssBytes }),
       heapUsedBytes: addMemory('heapUsedBytes'),
       heapLimitBytes: memories[0]?.['heapLimitBytes'],
     },

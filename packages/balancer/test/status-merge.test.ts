@@ -14,11 +14,10 @@ const view = (worker: number, states: Record<string, string>, requests: number) 
 });
 
 test('three workers: figures add up, each backend once, the majority state wins', () => {
-  const merged = mergeStatuses([
-    view(1, { 'a:1': 'up', 'b:1': 'up' }, 10),
-    view(2, { 'a:1': 'up', 'b:1': 'down' }, 20),
-    view(3, { 'a:1': 'up', 'b:1': 'down' }, 30),
-  ]);
+  const merged = mergeStatuses(
+    [view(1, { 'a:1': 'up', 'b:1': 'up' }, 10), view(2, { 'a:1': 'up', 'b:1': 'down' }, 20), view(3, { 'a:1': 'up', 'b:1': 'down' }, 30)],
+    50,
+  );
   assert.equal(merged['workers'], 3);
   assert.deepEqual(merged['totals'], {
     backends: 2,
@@ -38,10 +37,14 @@ test('three workers: figures add up, each backend once, the majority state wins'
     ['a:1', 'up', 30, 3],
     ['b:1', 'down', 30, 3],
   ]);
-  assert.deepEqual(merged['memory'], { rssBytes: 600, heapUsedBytes: 60, heapLimitBytes: 1000 }, "the workers' memory adds up; the heap limit is each one's");
+  assert.deepEqual(
+    merged['memory'],
+    { rssBytes: 650, primaryRssBytes: 50, heapUsedBytes: 60, heapLimitBytes: 1000 },
+    "the resident memory of the workers and the primary adds up, the heaps of the workers; the heap limit is each one's",
+  );
 });
 
-test('a single answer is passed through with its figures', () => {
+test('a single answer, the primary silent, is passed through with its figures', () => {
   const single = view(1, { 'a:1': 'draining' }, 4);
   const merged = mergeStatuses([single]);
   assert.equal(merged['workers'], 1);
