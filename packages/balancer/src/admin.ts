@@ -79,6 +79,7 @@ export function createAdmin({ groups, stats, adminToken, config, logger, cluster
       startedAt: stats.startedAt.toISOString(),
       acceptPerTurn: stats.acceptPerTurn,
       portSharing: stats.portSharing,
+      node: process.versions.node,
       memory: processMemory(),
       totals: {
         ...stateTotals(backends.map((backend) => backend.state)),

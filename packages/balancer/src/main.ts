@@ -10,7 +10,7 @@ import { portSharing } from './port-sharing.js';
 
 const config = loadConfigOrExit('balancer', () => loadBalancerConfig(process.env));
 const logger = createLogger({ name: 'balancer', level: config.logLevel, format: config.logFormat });
-const sharing = portSharing(config.workers, config.port, process.versions.node);
+const sharing = portSharing(config.workers, config.port, process.versions.node, process.platform);
 
 if (config.workers > 1 && cluster.isPrimary) {
   runPrimary(config.workers, sharing, logger);

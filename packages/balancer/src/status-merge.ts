@@ -51,8 +51,9 @@ export function mergeStatuses(statuses: readonly Status[], primaryRssBytes?: num
   return {
     ...first,
     workers: statuses.length,
-    // The whole balancer's resident memory (the primary's share shown too), the workers' heaps
-    // added up, and the heap limit each worker has.
+    // Every process's resident memory added up, the primary's too (shown on its own as well;
+    // pages the processes share, such as Node's own binary, count once per process), the
+    // workers' heaps added up, and the heap limit each worker has.
     memory: {
       rssBytes: addMemory('rssBytes') + (primaryRssBytes ?? 0),
       ...(primaryRssBytes === undefined ? {} : { primaryRssBytes }),

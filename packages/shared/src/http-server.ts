@@ -74,7 +74,10 @@ export function createHttpServer(limits: HttpServerLimits, handler: RequestListe
 /** Connections the kernel may queue before we accept them (Node's own default is 511). */
 export const LISTEN_BACKLOG = 4096;
 
-/** `reusePort`: a socket of this process's own with SO_REUSEPORT (Node >= 22.12), shared with other processes on the port. */
+/**
+ * `reusePort`: a socket of this process's own with SO_REUSEPORT (Node 22.12+ or 23.1+, Linux or
+ * FreeBSD), shared with other processes on the port. Node 20's types lack the option.
+ */
 export function listen(server: Server, port: number, host?: string, { reusePort = false }: { reusePort?: boolean } = {}): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
