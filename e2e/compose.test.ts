@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, test } from 'node:test';
 import { portSharing } from '../packages/balancer/src/port-sharing.js';
+import { requestsPerWorker } from '../packages/balancer/test/helpers/worker-shares.js';
 import { createStack, docker, get, lbStatus, parseVisit, pickPort, waitFor, type Reply } from './compose-stack.js';
 
 // Port 80, as in `curl http://localhost`, when this machine has it free.
@@ -101,11 +102,7 @@ test('the image with WORKERS=2 spreads a burst of 100 connections over both work
     assert.equal(sharing, portSharing(2, 8080, node, 'linux'), `the balancer on Node ${node}`);
     const burst = await Promise.all(Array.from({ length: 100 }, () => get(extraPort, '/')));
     burst.forEach((reply, i) => assert.ok(record(reply), `request ${i + 1}: ${reply.status} ${reply.body}`));
-    const perWorker = new Map<number, number>();
-    for (const backend of (await extraStatus()).backends) {
-      for (const view of backend.perWorker ?? []) perWorker.set(view.worker, (perWorker.get(view.worker) ?? 0) + view.requests);
-    }
-    const shares = [...perWorker.values()];
+    const shares = [...requestsPerWorker(await extraStatus()).values()];
     // The status probes went through the workers too, but they are not forwarded: only the 100 count.
     assert.equal(shares.reduce((sum, n) => sum + n, 0), 100);
     if (sharing !== 'reuseport') {

@@ -49,8 +49,7 @@ export interface Balancer {
 
 export function createBalancer(config: BalancerConfig, deps: BalancerDeps): Balancer {
   const { logger } = deps;
-  const portSharing = deps.portSharing ?? 'single';
-  const stats = createStats(portSharing);
+  const stats = createStats(deps.portSharing);
   const resolve = deps.resolve ?? (config.dnsServer ? dnsServerResolve(config.dnsServer) : systemResolve);
   const defaultGroup = createUpstreamGroup(
     { route: '*', backends: config.backends, dns: config.dns ? [config.dns] : [] },
@@ -147,11 +146,11 @@ export function createBalancer(config: BalancerConfig, deps: BalancerDeps): Bala
     },
     async listen() {
       await Promise.all(groups.map((group) => group.refresh()));
-      const port = await listen(server, config.port, config.host, { reusePort: portSharing === 'reuseport' });
+      const port = await listen(server, config.port, config.host, { reusePort: stats.portSharing === 'reuseport' });
       adding = addExtraHandles();
       await adding;
       logger.info(
-        { port, acceptPerTurn: stats.acceptPerTurn, portSharing, routes: groups.map((group) => ({ route: group.route, backends: group.pool.list().map((b) => b.id) })) },
+        { port, acceptPerTurn: stats.acceptPerTurn, portSharing: stats.portSharing, routes: groups.map((group) => ({ route: group.route, backends: group.pool.list().map((b) => b.id) })) },
         'balancer listening on port %d',
         port,
       );

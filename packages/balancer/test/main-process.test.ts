@@ -13,6 +13,7 @@ import { portSharing } from '../src/port-sharing.js';
 import { startBackends } from './helpers/fake-backend.js';
 import { send } from './helpers/http-client.js';
 import { waitFor } from './helpers/wait-for.js';
+import { requestsPerWorker, type MergedBackends } from './helpers/worker-shares.js';
 
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
 
@@ -24,15 +25,6 @@ test('a bad variable stops the balancer with exit 1 and one line naming it', { t
 });
 
 const MiB = 1024 * 1024;
-
-/** Requests each worker has forwarded, from the merged /_lb/status. */
-function requestsPerWorker(status: Record<string, any>): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const backend of status['backends']) {
-    for (const view of backend.perWorker) out.set(view.worker, (out.get(view.worker) ?? 0) + view.requests);
-  }
-  return out;
-}
 
 test('WORKERS=2 serves on one port, spreads a burst of connections over both workers where Node has reusePort, and /_lb/status shows both with the heap limit of the balancer flags; SIGTERM exits 0', { timeout: 60_000 }, async (t) => {
   const backends = await startBackends(t, ['a', 'b']);
@@ -74,10 +66,10 @@ test('WORKERS=2 serves on one port, spreads a burst of connections over both wor
   const sharing = portSharing(2, port, process.versions.node, process.platform);
   assert.equal(merged['node'], process.versions.node);
   assert.equal(merged['portSharing'], sharing);
-  const before = requestsPerWorker(merged);
+  const before = requestsPerWorker(merged as MergedBackends);
   const burst = await Promise.all(Array.from({ length: 100 }, () => send(port, '/')));
   assert.deepEqual(new Set(burst.map((reply) => reply.status)), new Set([200]));
-  const after = requestsPerWorker(await status());
+  const after = requestsPerWorker((await status()) as MergedBackends);
   const shares = [...after].map(([worker, requests]) => requests - (before.get(worker) ?? 0));
   assert.equal(shares.reduce((sum, n) => sum + n, 0), 100);
   if (sharing === 'reuseport') {
