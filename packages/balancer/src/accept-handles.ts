@@ -16,31 +16,40 @@ import { Server, type ServerOpts, type Socket } from 'node:net';
 import { LISTEN_BACKLOG } from '@visit-counter/shared';
 import { AcceptHandlesError } from './errors.js';
 
-/** The child: every handle it is sent goes straight back, then its own copy is closed. */
-const ECHO = "process.on('message', (m, handle) => process.send(m, handle, () => handle.close()));";
+/** The child process that duplicates the socket, and how long it may take. */
+export interface AcceptHelper {
+  /** Run with `node -e`: sends each handle it receives straight back. */
+  script: string;
+  /** How long it may take to start and send every copy back, in ms. */
+  timeoutMs: number;
+}
+
+/** Every handle the child is sent goes straight back, then its own copy is closed. */
+const ECHO_HELPER: AcceptHelper = {
+  script: "process.on('message', (m, handle) => process.send(m, handle, () => handle.close()));",
+  timeoutMs: 5_000,
+};
 
 export interface AcceptHandles {
   /** Stops the extra handles accepting; resolves once every connection they accepted has closed. */
   close(): Promise<void>;
 }
 
-/** How long the helper process may take to start and send every copy back. */
-const HELPER_TIMEOUT_MS = 5_000;
-
 /**
  * Adds `extra` listening handles to `server`, which must be listening on a socket of its own
  * (not a cluster worker under round-robin). Connections they accept are emitted as the
  * server's own `connection` events. Rejects, leaving no handle behind, when the child process
- * cannot be started or does not send every copy back in time.
+ * cannot be started or does not send every copy back in time. `helper` is for the tests, which
+ * make it fail.
  */
-export function addAcceptHandles(server: Server, extra: number): Promise<AcceptHandles> {
+export function addAcceptHandles(server: Server, extra: number, helper: AcceptHelper = ECHO_HELPER): Promise<AcceptHandles> {
   if (extra <= 0) return Promise.resolve({ close: () => Promise.resolve() });
   const handle = (server as unknown as { _handle?: unknown })._handle;
   const options = acceptOptionsOf(server);
   return new Promise((resolve, reject) => {
     const copies: Server[] = [];
     // An empty environment: NODE_OPTIONS (an --inspect port, an --import loader) is not for it.
-    const child = spawn(process.execPath, ['-e', ECHO], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], env: {} });
+    const child = spawn(process.execPath, ['-e', helper.script], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], env: {} });
     const onMessage = (_message: unknown, received: unknown): void => {
       if (received === undefined) return;
       const copy = new Server(options);
@@ -68,7 +77,7 @@ export function addAcceptHandles(server: Server, extra: number): Promise<AcceptH
       }
       resolve({ close: () => closeAll(copies) });
     };
-    const timer = setTimeout(() => finish(new AcceptHandlesError(`the helper process did not return the listening socket within ${HELPER_TIMEOUT_MS} ms`)), HELPER_TIMEOUT_MS);
+    const timer = setTimeout(() => finish(new AcceptHandlesError(`the helper process did not return the listening socket within ${helper.timeoutMs} ms`)), helper.timeoutMs);
     child.on('message', onMessage).once('error', onError).once('exit', onExit);
     try {
       for (let i = 0; i < extra; i++) child.send('accept-handle', handle as Parameters<typeof child.send>[1]);

@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { connectionRefused } from '@visit-counter/shared/test-helpers';
-import { addAcceptHandles } from '../src/accept-handles.js';
+import { addAcceptHandles, type AcceptHelper } from '../src/accept-handles.js';
 import { startBackend } from './helpers/fake-backend.js';
 import { startBalancer, waitForUp } from './helpers/balancer.js';
 import { readUntil, readUntilClose } from './helpers/http-client.js';
@@ -71,6 +71,38 @@ for (const extra of [0, 3]) {
 
     const perTurn = await acceptedPerTurn(t, server, port, BURST);
     assert.equal(Math.max(...perTurn), extra + 1, `accepted per turn: ${perTurn.join(', ')}`);
+    assert.equal(perTurn.reduce((sum, n) => sum + n, 0), BURST);
+  });
+}
+
+// When the helper process fails, addAcceptHandles rejects (the balancer then logs a warning
+// and accepts one connection per turn) and no copy it had already sent back keeps accepting.
+const failingHelpers: Array<{ name: string; helper: AcceptHelper; message: RegExp }> = [
+  {
+    name: 'sends one copy back, then exits',
+    helper: { script: "process.once('message', (m, handle) => process.send(m, handle, () => process.exit(3)));", timeoutMs: 5_000 },
+    message: /^the helper process exited early \(3\)$/,
+  },
+  {
+    name: 'sends one copy back, then never answers',
+    helper: { script: "process.once('message', (m, handle) => process.send(m, handle)); process.on('message', () => {});", timeoutMs: 300 },
+    message: /^the helper process did not return the listening socket within 300 ms$/,
+  },
+];
+
+for (const { name, helper, message } of failingHelpers) {
+  test(`a helper process that ${name}: rejected, and the server accepts one per turn on its own handle`, async (t) => {
+    const server = createServer();
+    const port = await listenOnLoopback(server);
+    t.after(() => server.close());
+
+    await assert.rejects(addAcceptHandles(server, 3, helper), (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'LB_ACCEPT_HANDLES');
+      assert.match(error.message, message);
+      return true;
+    });
+    const perTurn = await acceptedPerTurn(t, server, port, BURST);
+    assert.equal(Math.max(...perTurn), 1, `accepted per turn: ${perTurn.join(', ')}`);
     assert.equal(perTurn.reduce((sum, n) => sum + n, 0), BURST);
   });
 }
