@@ -31,3 +31,34 @@ test('malformed requests get 400 with a sentence and the balancer keeps serving'
   assert.equal(backend.requests.length, cases.length, 'only the good requests reached the backend');
   assert.ok(backend.requests.every((r) => r.url === '/' && r.method === 'GET'));
 });
+
+// Requests pipelined in front of the bad bytes reached a backend (and, behind the real
+// replicas, counted a visit): each gets its own answer first, in order, then the 400.
+const pipelined: Array<{ what: string; bytes: string; statuses: number[]; reached: string[] }> = [
+  { what: 'a good request and a bad one in one packet', bytes: 'GET /a HTTP/1.1\r\nHost: x\r\n\r\nBROKEN\r\n\r\n', statuses: [200, 400], reached: ['/a'] },
+  {
+    what: 'two good requests and a bad one in one packet',
+    bytes: 'GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nbad header\r\n\r\n',
+    statuses: [200, 200, 400],
+    reached: ['/a', '/b'],
+  },
+  {
+    what: 'bytes after a request that said Connection: close',
+    bytes: 'GET /a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n',
+    statuses: [200],
+    reached: ['/a'],
+  },
+];
+
+for (const { what, bytes, statuses, reached } of pipelined) {
+  test(`${what}: answers ${statuses.join(', ')} in order, then the connection closes`, async (t) => {
+    const backend = await startBackend(t, 'web');
+    const lb = await startBalancer(t, { BACKENDS: backend.id });
+    await waitForUp(lb, [backend.id]);
+
+    const raw = await rawExchange(t, lb.port, bytes);
+    assert.deepEqual([...raw.matchAll(/^HTTP\/1\.1 (\d{3}) /gm)].map((match) => Number(match[1])), statuses, raw);
+    if (statuses.at(-1) === 400) assert.ok(raw.endsWith('\r\n\r\nThe request is malformed.\n'), raw);
+    assert.deepEqual(backend.requests.map((r) => r.url), reached);
+  });
+}

@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type RequestListener, type Server, 
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { readInteger, type Env } from './config.js';
+import { sendError } from './respond.js';
 
 export interface HttpServerLimits {
   /** Largest request head accepted, in bytes; larger gets 431. */
@@ -40,33 +41,111 @@ function connectionsCheckingIntervalFor(limits: HttpServerLimits): number {
   return Math.max(10, Math.min(1_000, Math.floor(Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 4)));
 }
 
+/** Node's server keeps the response being written on the socket; later pipelined ones wait their turn. */
+type ServedSocket = Socket & { _httpMessage?: ServerResponse | null };
+
+/**
+ * Calls `then` once every response Node still owes on this connection for a complete request
+ * has been written: requests that arrived before a malformed one are answered first, in order.
+ * It stops waiting at a request whose body is still incomplete: the bad bytes are in that body.
+ */
+function afterCompleteRequests(socket: ServedSocket, then: () => void): void {
+  const current = socket._httpMessage;
+  if (!current || !current.req.complete) {
+    then();
+    return;
+  }
+  // Node's own 'finish' listener runs first and hands the socket to the next response, if any.
+  // A response that is destroyed instead never finishes, and neither can the connection.
+  current.once('finish', () => afterCompleteRequests(socket, then));
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  405: 'Method Not Allowed',
+  408: 'Request Timeout',
+  431: 'Request Header Fields Too Large',
+};
+
+/** A whole plain-text answer that closes the connection, for errors met before any handler. */
+function plainAnswer(status: number, sentence: string): string {
+  const body = sentence + '\n';
+  return (
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\n` +
+    `content-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`
+  );
+}
+
 export function createHttpServer(limits: HttpServerLimits, handler: RequestListener, logger: Logger): Server {
+  const clientError = (status: number, sentence: string, fields: Record<string, unknown>): void => {
+    logger.info({ ...fields, status }, 'client error: %s', sentence);
+  };
+  // HTTP/1.1 requires a Host header. Node's own check answers 400 with an empty body and
+  // skips the services' handlers; this one says why.
+  const serve: RequestListener = (req, res) => {
+    if (req.headers.host === undefined && req.httpVersion === '1.1') {
+      const sentence = 'The request has no Host header, which HTTP/1.1 requires.';
+      clientError(400, sentence, { code: 'HTTP_MISSING_HOST', remoteAddress: req.socket.remoteAddress });
+      sendError(req, res, 400, 'HTTP_MISSING_HOST', sentence, { connection: 'close' });
+      return;
+    }
+    handler(req, res);
+  };
   const server = createServer(
     {
       maxHeaderSize: limits.maxHeaderSize,
       requestTimeout: limits.requestTimeoutMs,
+      requireHostHeader: false,
       // Node enforces both timeouts only when it sweeps its connections (every 30 s by default),
       // so a 10 s limit could take 40 s: sweep at a fraction of the shorter limit, at most every second.
       connectionsCheckingInterval: connectionsCheckingIntervalFor(limits),
     },
-    handler,
+    serve,
   );
   server.headersTimeout = limits.headersTimeoutMs;
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
-  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
-    const [status, sentence] = clientErrorResponse(error);
-    logger.info({ code: error.code, status, remoteAddress: socket.remoteAddress }, 'client error: %s', sentence);
-    // A response already under way on this connection cannot be followed by an error head.
-    const current = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
-    if (!socket.writable || error.code === 'ECONNRESET' || current?.headersSent) {
+  // Node's parser stops at the first bad byte and reports it again for every later read: the
+  // first report decides.
+  const failed = new WeakSet<Socket>();
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: ServedSocket) => {
+    if (failed.has(socket)) return;
+    failed.add(socket);
+    if (error.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
       return;
     }
-    const body = sentence + '\n';
-    socket.end(
-      `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\n` +
-        `content-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-    );
+    // Bytes after a request that said `Connection: close` are ignored, as nginx does: that
+    // request is answered and the connection then closes.
+    if (error.code === 'HPE_CLOSED_CONNECTION') {
+      if (!socket._httpMessage) socket.destroy();
+      return;
+    }
+    const [status, sentence] = clientErrorResponse(error);
+    clientError(status, sentence, { code: error.code, remoteAddress: socket.remoteAddress });
+    // Complete requests before the bad one (pipelined in the same packets) get their answers
+    // first; then the error, and the connection closes. Its headers could not be read, so the
+    // error is plain text whatever the client would have accepted.
+    afterCompleteRequests(socket, () => {
+      if (!socket.writable) return;
+      // An answer already under way cannot be followed by an error head.
+      if (socket._httpMessage?.headersSent) socket.destroy();
+      else socket.end(plainAnswer(status, sentence));
+    });
+  });
+  // Only `Expect: 100-continue` is understood (Node answers it); Node's own answer to any
+  // other expectation is a bare 417.
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    const sentence = 'The only expectation this server meets is Expect: 100-continue.';
+    clientError(417, sentence, { code: 'HTTP_EXPECTATION_FAILED', remoteAddress: req.socket.remoteAddress });
+    sendError(req, res, 417, 'HTTP_EXPECTATION_FAILED', sentence, { connection: 'close' });
+  });
+  // CONNECT asks for a tunnel, which neither service offers; without a listener Node would
+  // drop the connection without a word.
+  server.on('connect', (_req: IncomingMessage, socket: Socket) => {
+    const sentence = 'CONNECT is not supported: this server is not a forward proxy.';
+    clientError(405, sentence, { code: 'HTTP_CONNECT_UNSUPPORTED', remoteAddress: socket.remoteAddress });
+    socket.on('error', () => socket.destroy());
+    socket.end(plainAnswer(405, sentence));
   });
   return server;
 }

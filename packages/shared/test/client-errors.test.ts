@@ -1,0 +1,126 @@
+// What the shared HTTP server answers to requests its handlers never see: bytes that do not
+// parse (after pipelined requests that did), an HTTP/1.1 request without Host, an
+// expectation other than 100-continue, CONNECT. Raw bytes on a real socket; the test reads
+// everything the server sends until it closes the connection.
+
+import assert from 'node:assert/strict';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { connect } from 'node:net';
+import { test } from 'node:test';
+import { HTTP_SERVER_DEFAULTS, createHttpServer, createLogger, listen } from '@visit-counter/shared';
+import { captureLogs } from '@visit-counter/shared/test-helpers';
+
+/**
+ * The handler: `/slow/*` answers after 50 ms, `/stream/*` writes its answer in three parts
+ * 20 ms apart, anything else at once; a request with a body is answered once it has all arrived.
+ */
+function handler(req: IncomingMessage, res: ServerResponse): void {
+  const path = req.url ?? '';
+  req.resume();
+  req.on('end', () => {
+    if (path.startsWith('/stream/')) {
+      res.write('part 1,');
+      setTimeout(() => res.write('part 2,'), 20);
+      setTimeout(() => res.end('part 3\n'), 40);
+      return;
+    }
+    setTimeout(() => res.end(`ok ${path}\n`), path.startsWith('/slow/') ? 50 : 0);
+  });
+}
+
+/** Sends each chunk (the next one `gapMs` later) and returns all the server sent until it closed. */
+function exchange(port: number, chunks: readonly string[], gapMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    const timers: NodeJS.Timeout[] = [];
+    const deadline = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`the server did not close the connection within 5 s; it sent ${JSON.stringify(received)}`));
+    }, 5_000);
+    let received = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (text: string) => (received += text));
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      clearTimeout(deadline);
+      for (const timer of timers) clearTimeout(timer);
+      resolve(received);
+    });
+    chunks.forEach((chunk, i) => timers.push(setTimeout(() => socket.writable && socket.write(chunk), i * gapMs)));
+  });
+}
+
+/** Status code and body of each answer, in order. */
+function answers(raw: string): Array<[number, string]> {
+  const out: Array<[number, string]> = [];
+  let rest = raw;
+  while (rest.length > 0) {
+    const headEnd = rest.indexOf('\r\n\r\n');
+    assert.ok(headEnd > 0, `an answer head in ${JSON.stringify(rest)}`);
+    const head = rest.slice(0, headEnd);
+    rest = rest.slice(headEnd + 4);
+    const status = Number(/^HTTP\/1\.1 (\d{3}) /.exec(head)?.[1]);
+    const length = /\r\ncontent-length: (\d+)/i.exec(head);
+    let body = '';
+    if (length) {
+      body = rest.slice(0, Number(length[1]));
+      rest = rest.slice(Number(length[1]));
+    } else if (/\r\ntransfer-encoding: chunked/i.test(head)) {
+      for (;;) {
+        const lineEnd = rest.indexOf('\r\n');
+        const size = parseInt(rest.slice(0, lineEnd), 16);
+        assert.ok(lineEnd >= 0 && size >= 0, `a chunk size in ${JSON.stringify(rest)}`);
+        body += rest.slice(lineEnd + 2, lineEnd + 2 + size);
+        rest = rest.slice(lineEnd + 2 + size + 2);
+        if (size === 0) break;
+      }
+    } else {
+      body = rest; // delimited by the close (an HTTP/1.0 client)
+      rest = '';
+    }
+    out.push([status, body]);
+  }
+  return out;
+}
+
+const get = (path: string, extra = ''): string => `GET ${path} HTTP/1.1\r\nHost: x\r\n${extra}\r\n`;
+const MALFORMED: [number, string] = [400, 'The request is malformed.\n'];
+
+const cases: Array<{ name: string; chunks: string[]; gapMs?: number; expected: Array<[number, string]> }> = [
+  { name: 'a bad request pipelined behind a good one, in one packet', chunks: [get('/a') + 'BROKEN\r\n\r\n'], expected: [[200, 'ok /a\n'], MALFORMED] },
+  {
+    name: 'two good requests and a bad one, in one packet',
+    chunks: [get('/slow/a') + get('/b') + 'GET / HTTP/1.1\r\nBad Header\r\n\r\n'],
+    expected: [[200, 'ok /slow/a\n'], [200, 'ok /b\n'], MALFORMED],
+  },
+  { name: 'bad bytes while a slow answer is in flight', chunks: [get('/slow/a'), 'BROKEN\r\n\r\n'], gapMs: 10, expected: [[200, 'ok /slow/a\n'], MALFORMED] },
+  { name: 'bad bytes while an answer is being streamed', chunks: [get('/stream/a'), 'BROKEN\r\n\r\n'], gapMs: 10, expected: [[200, 'part 1,part 2,part 3\n'], MALFORMED] },
+  { name: 'bytes after a request that said Connection: close are ignored', chunks: [get('/a', 'Connection: close\r\n') + get('/b')], expected: [[200, 'ok /a\n']] },
+  {
+    name: 'a bad chunk in the body of the request being handled',
+    chunks: ['POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'],
+    expected: [MALFORMED],
+  },
+  { name: 'HTTP/1.1 without Host', chunks: ['GET / HTTP/1.1\r\n\r\n'], expected: [[400, 'The request has no Host header, which HTTP/1.1 requires.\n']] },
+  { name: 'an expectation other than 100-continue', chunks: [get('/a', 'Expect: something-else\r\n')], expected: [[417, 'The only expectation this server meets is Expect: 100-continue.\n']] },
+  { name: 'CONNECT', chunks: ['CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n'], expected: [[405, 'CONNECT is not supported: this server is not a forward proxy.\n']] },
+];
+
+for (const { name, chunks, gapMs = 0, expected } of cases) {
+  test(`${name}: ${expected.map(([status]) => status).join(', ')}, then the connection closes`, async (t) => {
+    const server = createHttpServer(HTTP_SERVER_DEFAULTS, handler, createLogger({ name: 'test', destination: captureLogs().stream }));
+    const port = await listen(server, 0, '127.0.0.1');
+    t.after(() => {
+      server.closeAllConnections();
+      server.close();
+    });
+    assert.deepEqual(answers(await exchange(port, chunks, gapMs)), expected);
+  });
+}
+
+test('HTTP/1.0 without Host is still served', async (t) => {
+  const server = createHttpServer(HTTP_SERVER_DEFAULTS, handler, createLogger({ name: 'test', destination: captureLogs().stream }));
+  const port = await listen(server, 0, '127.0.0.1');
+  t.after(() => server.close());
+  assert.deepEqual(answers(await exchange(port, ['GET /old HTTP/1.0\r\n\r\n'], 0)), [[200, 'ok /old\n']]);
+});
