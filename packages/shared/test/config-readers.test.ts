@@ -69,6 +69,37 @@ test('readInteger accepts integers within the rule and names the rule otherwise'
   }
 });
 
+test('a *_MS variable is a timer delay: refused above 2147483647 ms, which Node would fire after 1 ms', () => {
+  const cap = 'no larger than 2147483647 (about 24.8 days, the longest timer Node.js allows)';
+  const ok: Array<[string, string, IntegerRule, number]> = [
+    ['GRACE_MS', '2147483647', { min: 0 }, 2_147_483_647],
+    ['TIMEOUT_MS', '1', { min: 1 }, 1],
+    // Not a timer: only the rule applies.
+    ['COUNT', '3000000000', { min: 1 }, 3_000_000_000],
+  ];
+  for (const [name, value, rule, expected] of ok) {
+    assert.equal(readInteger({ [name]: value }, name, 99, rule), expected, `${name}=${value}`);
+  }
+  const bad: Array<[string, string, IntegerRule, string]> = [
+    ['GRACE_MS', '2147483648', { min: 0 }, `a non-negative integer ${cap}`],
+    ['GRACE_MS', '3000000000', { min: 0 }, `a non-negative integer ${cap}`],
+    ['TIMEOUT_MS', '99999999999999999999', { min: 1 }, `a positive integer ${cap}`],
+    ['TIMEOUT_MS', '3000000000', { min: 1 }, `a positive integer ${cap}`],
+    ['TIMEOUT_MS', 'soon', { min: 1 }, 'a positive integer'],
+    // A rule's own larger max does not lift the cap.
+    ['TIMEOUT_MS', '3000000000', { min: 1, max: 5_000_000_000 }, `a positive integer ${cap}`],
+    ['WAIT_MS', '3000000000', { min: 10 }, 'an integer from 10 to 2147483647'],
+  ];
+  for (const [name, value, rule, expected] of bad) {
+    assert.throws(() => readInteger({ [name]: value }, name, 99, rule), configError(name, value, expected), `${name}=${value}`);
+  }
+  // The HTTP server's own timers (both services read them) get the cap too.
+  assert.throws(
+    () => readHttpServerLimits({ KEEP_ALIVE_TIMEOUT_MS: '3000000000' }),
+    configError('KEEP_ALIVE_TIMEOUT_MS', '3000000000', `a positive integer ${cap}`),
+  );
+});
+
 test('readPort accepts 0 to 65535 and rejects anything else', () => {
   const ok: Array<[string | undefined, number]> = [
     [undefined, 3000],

@@ -82,6 +82,15 @@ test('a bad value is a ConfigError naming the variable, the value and the rule',
     [{ REDIS_RECONCILE_MS: '5s' }, 'REDIS_RECONCILE_MS="5s": expected an integer from 0 to 60000'],
     [{ REDIS_RECONCILE_MS: '60001' }, 'REDIS_RECONCILE_MS="60001": expected an integer from 0 to 60000'],
     [{ SHUTDOWN_GRACE_MS: '-5' }, 'SHUTDOWN_GRACE_MS="-5": expected a non-negative integer'],
+    // Node would fire a longer timer after 1 ms: a grace period that cut every visit at once.
+    [
+      { SHUTDOWN_GRACE_MS: '3000000000' },
+      'SHUTDOWN_GRACE_MS="3000000000": expected a non-negative integer no larger than 2147483647 (about 24.8 days, the longest timer Node.js allows)',
+    ],
+    [
+      { KEEP_ALIVE_TIMEOUT_MS: '2147483648' },
+      'KEEP_ALIVE_TIMEOUT_MS="2147483648": expected a positive integer no larger than 2147483647 (about 24.8 days, the longest timer Node.js allows)',
+    ],
     [{ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL="verbose": expected one of fatal, error, warn, info, debug, trace, silent'],
     [{ LOG_FORMAT: 'xml' }, 'LOG_FORMAT="xml": expected one of json, pretty'],
     [{ MAX_HEADER_SIZE: '100' }, 'MAX_HEADER_SIZE="100": expected an integer from 1024 to 1048576'],

@@ -9,6 +9,10 @@ test('main.ts exits 1 with one stderr line naming the bad variable', { timeout: 
   const cases: Array<[Record<string, string>, string]> = [
     [{ PORT: 'eighty' }, 'web: invalid configuration: PORT="eighty": expected a TCP port number from 0 to 65535'],
     [{ REDIS_TIMEOUT_MS: '-3' }, 'web: invalid configuration: REDIS_TIMEOUT_MS="-3": expected an integer from 10 to 60000'],
+    [
+      { SHUTDOWN_GRACE_MS: '3000000000' },
+      'web: invalid configuration: SHUTDOWN_GRACE_MS="3000000000": expected a non-negative integer no larger than 2147483647 (about 24.8 days, the longest timer Node.js allows)',
+    ],
   ];
   for (const [env, line] of cases) {
     const main = spawnMain(t, { PORT: '0', HOST: '127.0.0.1', REDIS_URL: 'redis://127.0.0.1:1', ...env });
