@@ -13,6 +13,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '@visit-counter/shared';
 import { CounterTimeoutError, CounterUnavailableError } from './errors.js';
 import { createReconciler } from './reconcile.js';
+import type { RedisConnection } from './redis-client.js';
 
 // KEYS[1] counter, KEYS[2] the batch's token key; ARGV[1] how many, ARGV[2] deadline in ms
 // since the epoch (Redis clock), ARGV[3] how long the token key lives in ms. Returns the
@@ -38,7 +39,7 @@ export interface Counter {
 }
 
 export interface CounterOptions {
-  redis: Redis;
+  connection: RedisConnection;
   key: string;
   timeoutMs: number;
   /** How long a batch whose reply was lost waits for Redis to come back and tell; 0: not at all. */
@@ -51,7 +52,8 @@ type ScriptedRedis = Redis & {
   visitIncrement(key: string, tokenKey: string, count: number, deadline: number, ttlMs: number): Promise<number>;
 };
 
-export function createCounter({ redis, key, timeoutMs, reconcileMs, logger, now = Date.now }: CounterOptions): Counter {
+export function createCounter({ connection, key, timeoutMs, reconcileMs, logger, now = Date.now }: CounterOptions): Counter {
+  const { redis } = connection;
   const scripted = redis as ScriptedRedis;
   if (typeof scripted.visitIncrement !== 'function') {
     redis.defineCommand('visitIncrement', { numberOfKeys: 2, lua: INCREMENT_BEFORE_DEADLINE });
@@ -59,7 +61,7 @@ export function createCounter({ redis, key, timeoutMs, reconcileMs, logger, now 
   // A token key is read back at most timeoutMs + reconcileMs after the increment ran; twice
   // that keeps it safely long enough, and short enough that keys do not pile up.
   const tokenTtlMs = 2 * (timeoutMs + reconcileMs);
-  const reconciler = createReconciler({ redis, windowMs: reconcileMs, ttlMs: tokenTtlMs, logger });
+  const reconciler = createReconciler({ connection, windowMs: reconcileMs, ttlMs: tokenTtlMs, logger });
   const tokenPrefix = `${key}:batch:${randomBytes(6).toString('base64url')}:`;
   let sequence = 0;
   // The script must have run before our own timer fires, with room for the reply to travel back.
@@ -69,7 +71,8 @@ export function createCounter({ redis, key, timeoutMs, reconcileMs, logger, now 
   const flush = (): void => {
     const batch = waiting;
     waiting = [];
-    if (redis.status !== 'ready') {
+    // Not connected, or not (yet) known to be in REDIS_URL's database: counting there would be wrong.
+    if (!connection.usable()) {
       const error = new CounterUnavailableError();
       for (const waiter of batch) waiter.reject(error);
       return;

@@ -2,7 +2,6 @@
 // known paths with another method 405 with `Allow`. Only GET / ever touches the counter.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Redis } from 'ioredis';
 import {
   CONTENT_TYPES,
   DRAINING_HEADER,
@@ -16,11 +15,12 @@ import {
   type MessageTemplate,
 } from '@visit-counter/shared';
 import type { Counter } from './counter.js';
+import type { RedisConnection } from './redis-client.js';
 import { CounterUnavailableError, MethodNotAllowedError, NotFoundError, ShuttingDownError } from './errors.js';
 
 export interface RouteContext {
   counter: Counter;
-  redis: Redis;
+  connection: RedisConnection;
   hostname: string;
   port: () => number;
   template: MessageTemplate;
@@ -66,11 +66,11 @@ export function createRouter(ctx: RouteContext): Handler {
   const readyz: Handler = async (req, res) => {
     const format = negotiateFormat(req.headers.accept);
     if (ctx.draining()) throw new ShuttingDownError();
-    if (ctx.redis.status !== 'ready') throw new CounterUnavailableError();
+    if (!ctx.connection.usable()) throw new CounterUnavailableError();
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        ctx.redis.ping(),
+        ctx.connection.redis.ping(),
         new Promise((_, reject) => {
           timer = setTimeout(() => reject(new CounterUnavailableError()), ctx.readyTimeoutMs);
         }),

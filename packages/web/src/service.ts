@@ -18,9 +18,10 @@ export interface WebService {
 }
 
 export function createWebService(config: WebConfig, logger: Logger): WebService {
-  const redis = createRedisClient(config.redisUrl, config.redisTimeoutMs, logger);
+  const connection = createRedisClient(config.redisUrl, config.redisDatabase, config.redisTimeoutMs, logger);
+  const { redis } = connection;
   const counter = createCounter({
-    redis,
+    connection,
     key: config.redisKey,
     timeoutMs: config.redisTimeoutMs,
     reconcileMs: config.redisReconcileMs,
@@ -31,7 +32,7 @@ export function createWebService(config: WebConfig, logger: Logger): WebService 
   let closing: Promise<void> | undefined;
   const route = createRouter({
     counter,
-    redis,
+    connection,
     hostname: config.instanceName,
     port: () => (server?.address() as AddressInfo | null)?.port ?? config.port,
     template: config.messageTemplate,
