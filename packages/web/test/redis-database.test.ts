@@ -30,6 +30,8 @@ test('REDIS_URL names a database Redis does not have: 503, one error naming it, 
   const readyz = await get(port, '/readyz');
   assert.equal(readyz.status, 503);
   assert.equal(readyz.body, UNREACHABLE);
+  // HEAD / has the status GET / has.
+  assert.equal((await get(port, '/', { method: 'HEAD' })).status, 503);
 
   // A reconnect (Redis restarted) selects again, and is refused again.
   await redis.restart();
