@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from '@visit-counter/shared';
-import { CounterTimeoutError, CounterUnavailableError } from './errors.js';
+import { CounterOutcomeUnknownError, CounterTimeoutError, CounterUnavailableError } from './errors.js';
 import { createReconciler } from './reconcile.js';
 import type { RedisConnection } from './redis-client.js';
 
@@ -104,11 +104,24 @@ export function createCounter({ connection, key, timeoutMs, reconcileMs, logger,
         if (last >= 0) logger.warn({ batch: tokenKey, visits: batch.length, last }, 'a batch answered 503 (timeout) was counted: its reply took longer than the %d ms margin', margin);
       },
       (error: unknown) => {
-        settle(() => {
-          if (certainlyNotCounted(error)) refuse(new CounterUnavailableError(error));
-          // The connection closed with the increment sent: Redis may have run it. Ask once it is back.
-          else reconciler.settle(tokenKey, error).then(hand, refuse);
-        });
+        if (certainlyNotCounted(error)) {
+          settle(() => refuse(new CounterUnavailableError(error)));
+          return;
+        }
+        // The connection closed with the increment sent: Redis may have run it. Ask once it is back.
+        const outcome = reconciler.settle(tokenKey, error);
+        if (settle(() => outcome.then(hand, refuse))) return;
+        // Answered 503 (timeout) already, the reply lost on the wire before the connection went:
+        // the visitors were told to try again, so say when Redis did count them, or may have.
+        const fields = { batch: tokenKey, visits: batch.length };
+        outcome.then(
+          (last) => logger.warn({ ...fields, last }, 'a batch answered 503 (timeout) was counted: its reply was lost with the connection to Redis'),
+          (reason: unknown) => {
+            if (reason instanceof CounterOutcomeUnknownError) {
+              logger.warn(fields, 'a batch answered 503 (timeout) may have been counted: its reply was lost with the connection to Redis, and Redis could not be asked');
+            }
+          },
+        );
       },
     );
   };
