@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from '@visit-counter/shared';
-import { CounterOutcomeUnknownError, CounterTimeoutError, CounterUnavailableError } from './errors.js';
+import { CounterOutcomeUnknownError, CounterTimeoutError, CounterUnavailableError, ShutdownOutcomeUnknownError } from './errors.js';
 import { createReconciler } from './reconcile.js';
 import type { RedisConnection } from './redis-client.js';
 
@@ -36,6 +36,9 @@ interface Waiter {
 export interface Counter {
   /** Counts one visit and returns its number. Rejects when Redis fails; the error says whether it counted. */
   next(): Promise<number>;
+  /** Answers every visit still waiting for Redis (sent, or held for reconciliation) with 503
+   * "outcome unknown" now: a shutdown whose grace period ends answers them before it cuts. */
+  giveUp(): void;
 }
 
 export interface CounterOptions {
@@ -67,6 +70,8 @@ export function createCounter({ connection, key, timeoutMs, reconcileMs, logger,
   // The script must have run before our own timer fires, with room for the reply to travel back.
   const margin = Math.min(50, Math.floor(timeoutMs / 4));
   let waiting: Waiter[] = [];
+  // Each batch sent and not yet answered, as the way to answer it "outcome unknown".
+  const unanswered = new Set<() => void>();
 
   const flush = (): void => {
     const batch = waiting;
@@ -83,6 +88,7 @@ export function createCounter({ connection, key, timeoutMs, reconcileMs, logger,
     /** The batch's one outcome: the first to arrive wins, the timer is no longer needed. */
     const settle = (outcome: () => void): boolean => {
       clearTimeout(timer);
+      unanswered.delete(abandon);
       if (settled) return false;
       settled = true;
       outcome();
@@ -93,6 +99,8 @@ export function createCounter({ connection, key, timeoutMs, reconcileMs, logger,
       batch.forEach((waiter, i) => waiter.resolve(first + i));
     };
     const refuse = (error: Error): void => batch.forEach((waiter) => waiter.reject(error));
+    const abandon = (): void => void settle(() => refuse(new ShutdownOutcomeUnknownError()));
+    unanswered.add(abandon);
     // Give up in the check phase, not the timers phase: after a busy spell of the event loop, a
     // reply that already arrived is read first (poll phase) and the visit gets its count.
     const timer = setTimeout(() => setImmediate(() => settle(() => refuse(new CounterTimeoutError(timeoutMs)))), timeoutMs);
@@ -100,8 +108,9 @@ export function createCounter({ connection, key, timeoutMs, reconcileMs, logger,
     scripted.visitIncrement(key, tokenKey, batch.length, started + timeoutMs - margin, tokenTtlMs).then(
       (last) => {
         if (settle(() => (last < 0 ? refuse(new CounterTimeoutError(timeoutMs)) : hand(last)))) return;
-        // Answered 503 already, yet Redis counted: a reply slower than the deadline's margin.
-        if (last >= 0) logger.warn({ batch: tokenKey, visits: batch.length, last }, 'a batch answered 503 (timeout) was counted: its reply took longer than the %d ms margin', margin);
+        // Answered 503 already, yet Redis counted: a reply slower than the deadline's margin (or
+        // than the shutdown grace period).
+        if (last >= 0) logger.warn({ batch: tokenKey, visits: batch.length, last }, 'a batch answered 503 was counted: its reply came after that answer (slower than the %d ms margin, or past a shutdown)', margin);
       },
       (error: unknown) => {
         if (certainlyNotCounted(error)) {
@@ -111,14 +120,14 @@ export function createCounter({ connection, key, timeoutMs, reconcileMs, logger,
         // The connection closed with the increment sent: Redis may have run it. Ask once it is back.
         const outcome = reconciler.settle(tokenKey, error);
         if (settle(() => outcome.then(hand, refuse))) return;
-        // Answered 503 (timeout) already, the reply lost on the wire before the connection went:
+        // Answered 503 already (timeout, shutdown), the reply lost before the connection went:
         // the visitors were told to try again, so say when Redis did count them, or may have.
         const fields = { batch: tokenKey, visits: batch.length };
         outcome.then(
-          (last) => logger.warn({ ...fields, last }, 'a batch answered 503 (timeout) was counted: its reply was lost with the connection to Redis'),
+          (last) => logger.warn({ ...fields, last }, 'a batch answered 503 was counted: its reply was lost with the connection to Redis'),
           (reason: unknown) => {
             if (reason instanceof CounterOutcomeUnknownError) {
-              logger.warn(fields, 'a batch answered 503 (timeout) may have been counted: its reply was lost with the connection to Redis, and Redis could not be asked');
+              logger.warn(fields, 'a batch answered 503 may have been counted: its reply was lost with the connection to Redis, and Redis could not be asked');
             }
           },
         );
@@ -132,6 +141,10 @@ export function createCounter({ connection, key, timeoutMs, reconcileMs, logger,
         waiting.push({ resolve, reject });
         if (waiting.length === 1) setImmediate(flush);
       });
+    },
+    giveUp() {
+      for (const abandon of [...unanswered]) abandon();
+      reconciler.giveUp();
     },
   };
 }

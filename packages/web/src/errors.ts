@@ -17,16 +17,18 @@ export class CounterTimeoutError extends VisitCounterError {
 /**
  * The connection to Redis closed while the increment was on its way, and Redis did not come
  * back within REDIS_RECONCILE_MS to tell whether it counted the visit (a reply lost in a Redis
- * shutdown). We cannot know, and say so.
+ * shutdown); or this replica's shutdown grace ended first. We cannot know, and say so.
  */
 export class CounterOutcomeUnknownError extends VisitCounterError {
-  constructor(cause?: unknown) {
-    super(
-      'WEB_COUNTER_OUTCOME_UNKNOWN',
-      503,
-      'The connection to Redis closed while this visit was being counted, so it may or may not have been counted; please try again.',
-      { cause },
-    );
+  constructor(cause?: unknown, what = 'The connection to Redis closed') {
+    super('WEB_COUNTER_OUTCOME_UNKNOWN', 503, `${what} while this visit was being counted, so it may or may not have been counted; please try again.`, { cause });
+  }
+}
+
+/** The same, for a visit still waiting for Redis when the shutdown grace period ends. */
+export class ShutdownOutcomeUnknownError extends CounterOutcomeUnknownError {
+  constructor() {
+    super(undefined, 'This replica shut down');
   }
 }
 

@@ -25,6 +25,8 @@ export interface Reconciler {
   /** Resolves with the last number of the batch at `tokenKey` when Redis counted it; rejects with
    * CounterUnavailableError when it certainly did not, CounterOutcomeUnknownError when no one can tell. */
   settle(tokenKey: string, cause: unknown): Promise<number>;
+  /** Stops waiting for Redis: every batch held now is answered "outcome unknown" at once. */
+  giveUp(): void;
 }
 
 export interface ReconcilerOptions {
@@ -53,9 +55,11 @@ export function createReconciler({ connection, windowMs, ttlMs, logger }: Reconc
   // Asked only in REDIS_URL's database: elsewhere the token key is not there to be read.
   const held = new Set<HeldBatch>();
   connection.onUsable(() => held.forEach((batch) => batch.ask()));
-  redis.on('end', () => held.forEach((batch) => batch.giveUp()));
+  const giveUp = (): void => held.forEach((batch) => batch.giveUp());
+  redis.on('end', giveUp);
 
   return {
+    giveUp,
     settle(tokenKey, cause) {
       if (windowMs === 0 || redis.status === 'end') return Promise.reject(new CounterOutcomeUnknownError(cause));
       return new Promise<number>((resolve, reject) => {

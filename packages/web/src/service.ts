@@ -70,7 +70,11 @@ export function createWebService(config: WebConfig, logger: Logger): WebService 
         if (config.shutdownDrainMs > 0 && server?.listening) {
           await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainMs));
         }
+        // Visits still waiting for Redis (held for reconciliation, or sent) when the grace period
+        // ends are answered 503 "outcome unknown" just before the cut, not reset with it.
+        const answerTheRest = setTimeout(() => counter.giveUp(), config.shutdownGraceMs - Math.min(50, Math.floor(config.shutdownGraceMs / 4)));
         await closeServer();
+        clearTimeout(answerTheRest);
         // A frozen Redis never answers QUIT: wait for it no longer than for a visit, then drop it.
         let timer: NodeJS.Timeout | undefined;
         const quitTimedOut = new Promise<boolean>((resolve) => {
