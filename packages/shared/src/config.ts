@@ -3,6 +3,7 @@
 // An unset or empty variable takes the documented default. A variable named `*_MS` is a
 // timer's delay: readInteger refuses it above MAX_TIMER_MS whatever its own rule says.
 
+import { isIP } from 'node:net';
 import { ConfigError } from './errors.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -94,6 +95,20 @@ export function readUrl(env: Env, name: string, fallback: string, protocols: rea
   }
   if (!protocols.includes(url.protocol)) throw new ConfigError(name, value, expected);
   return url;
+}
+
+/** A DNS name: dot-separated labels of letters, digits, `-` and `_` (Docker service names), not
+ * starting or ending with `-`; the last one not all digits (that would be a malformed IPv4). */
+const HOST_NAME = /^(?=.{1,253}\.?$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.)*(?!\d+\.?$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.?$/;
+
+/** An address to listen on: an IP address or a host name, without a port; undefined when unset (all addresses). */
+export function readHost(env: Env, name: string): string | undefined {
+  const value = raw(env, name);
+  if (value === undefined) return undefined;
+  if (isIP(value) === 0 && !HOST_NAME.test(value)) {
+    throw new ConfigError(name, value, 'an IP address (such as 0.0.0.0 or ::) or a host name, without a port');
+  }
+  return value;
 }
 
 export interface HostPort {

@@ -9,6 +9,7 @@ import {
   parseHostPort,
   readBoolean,
   readEnum,
+  readHost,
   readHostPort,
   readHostPortList,
   readHttpServerLimits,
@@ -143,6 +144,27 @@ test('readUrl accepts only the listed protocols', () => {
   const expected = 'a URL starting with redis:// or rediss://';
   for (const value of ['http://cache:6379', 'cache:6379', 'not a url']) {
     assert.throws(() => readUrl({ REDIS_URL: value }, 'REDIS_URL', 'redis://x', protocols), configError('REDIS_URL', value, expected), value);
+  }
+});
+
+test('readHost accepts an IP address or a host name, and refuses a port or a malformed address', () => {
+  const ok: Array<[string | undefined, string | undefined]> = [
+    [undefined, undefined],
+    ['', undefined],
+    ['0.0.0.0', '0.0.0.0'],
+    ['127.0.0.1', '127.0.0.1'],
+    ['::', '::'],
+    ['::1', '::1'],
+    ['fd00::5', 'fd00::5'],
+    ['localhost', 'localhost'],
+    [' web-1.internal ', 'web-1.internal'],
+    ['my_service', 'my_service'],
+    ['host.example.', 'host.example.'],
+  ];
+  for (const [value, expected] of ok) assert.equal(readHost({ HOST: value }, 'HOST'), expected, String(value));
+  const expected = 'an IP address (such as 0.0.0.0 or ::) or a host name, without a port';
+  for (const value of ['999.1.1.1', '1.2.3', '256.0.0.1', 'localhost:3000', '127.0.0.1:80', '[::1]', '[::1]:80', 'http://web', 'we b', '-web', 'web-', 'a..b', `${'a'.repeat(64)}.b`]) {
+    assert.throws(() => readHost({ HOST: value }, 'HOST'), configError('HOST', value, expected), value);
   }
 });
 

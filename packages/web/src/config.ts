@@ -6,9 +6,9 @@ import {
   TemplateError,
   compileTemplate,
   readHttpServerLimits,
+  readHost,
   readInteger,
   readLogOptions,
-  readOptionalString,
   readPort,
   readString,
   readUrl,
@@ -62,7 +62,7 @@ export function loadWebConfig(env: Env, hostname: string): WebConfig {
   const redis = readRedisUrl(env, 'REDIS_URL', WEB_DEFAULTS.redisUrl);
   return {
     port: readPort(env, 'PORT', WEB_DEFAULTS.port),
-    host: readOptionalString(env, 'HOST'),
+    host: readHost(env, 'HOST'),
     redisUrl: redis.url,
     redisDatabase: redis.database,
     redisKey: readString(env, 'REDIS_KEY', WEB_DEFAULTS.redisKey),

@@ -7,6 +7,7 @@ import { createGracefulClose, createHttpServer, listen, logAccess, type Logger }
 import type { WebConfig } from './config.js';
 import { createCounter } from './counter.js';
 import { createRedisClient } from './redis-client.js';
+import { ListenError } from './errors.js';
 import { createRouter, isProbe } from './routes.js';
 
 export interface WebService {
@@ -59,7 +60,9 @@ export function createWebService(config: WebConfig, logger: Logger): WebService 
     async listen() {
       // Connect in the background: a replica starts even when Redis is not up yet and answers 503 until it is.
       redis.connect().catch(() => undefined);
-      const port = await listen(server, config.port, config.host);
+      const port = await listen(server, config.port, config.host).catch((error: unknown) => {
+        throw new ListenError(config.host, config.port, error);
+      });
       logger.info({ port, instance: config.instanceName }, 'web replica listening on port %d', port);
       return port;
     },

@@ -92,6 +92,8 @@ test('a bad value is a ConfigError naming the variable, the value and the rule',
     ...['redis://127.0.0.1:6379/abc', 'redis://cache/-1', 'redis://cache/1.5', 'redis://cache/0/1', 'redis://cache/%31', 'rediss://cache?db=two'].map(
       (url): [Env, string] => [{ REDIS_URL: url }, `REDIS_URL=${JSON.stringify(url)}: expected ${DATABASE}`],
     ),
+    [{ HOST: '999.1.1.1' }, 'HOST="999.1.1.1": expected an IP address (such as 0.0.0.0 or ::) or a host name, without a port'],
+    [{ HOST: 'localhost:3000' }, 'HOST="localhost:3000": expected an IP address (such as 0.0.0.0 or ::) or a host name, without a port'],
     [{ REDIS_TIMEOUT_MS: 'fast' }, 'REDIS_TIMEOUT_MS="fast": expected an integer from 10 to 60000'],
     [{ REDIS_TIMEOUT_MS: '0' }, 'REDIS_TIMEOUT_MS="0": expected an integer from 10 to 60000'],
     [{ REDIS_TIMEOUT_MS: '250ms' }, 'REDIS_TIMEOUT_MS="250ms": expected an integer from 10 to 60000'],
