@@ -1,7 +1,9 @@
 // Readers for typed configuration from environment variables. Each reader validates
 // once, at start-up, and throws a ConfigError naming the variable, the value and the rule.
-// An unset or empty variable takes the documented default.
+// An unset or empty variable takes the documented default. A variable named `*_MS` is a
+// timer's delay: readInteger refuses it above MAX_TIMER_MS whatever its own rule says.
 
+import { isIP } from 'node:net';
 import { ConfigError } from './errors.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -26,21 +28,29 @@ export interface IntegerRule {
   max?: number;
 }
 
+/**
+ * The longest delay Node.js timers take, in ms (2^31 - 1, about 24.8 days). A longer one
+ * overflows: Node warns (TimeoutOverflowWarning) and fires after 1 ms instead, so every
+ * variable whose name ends in `_MS` is a timer's delay and is refused above this.
+ */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 export function readInteger(env: Env, name: string, fallback: number, rule: IntegerRule = {}): number {
   const value = raw(env, name);
   if (value === undefined) return fallback;
   const min = rule.min ?? Number.MIN_SAFE_INTEGER;
-  const max = rule.max ?? Number.MAX_SAFE_INTEGER;
-  const expected =
-    min === 1 && max === Number.MAX_SAFE_INTEGER
-      ? 'a positive integer'
-      : min === 0 && max === Number.MAX_SAFE_INTEGER
-        ? 'a non-negative integer'
-        : `an integer from ${min} to ${max}`;
+  const unbounded = name.endsWith('_MS') ? MAX_TIMER_MS : Number.MAX_SAFE_INTEGER;
+  const max = Math.min(rule.max ?? unbounded, unbounded);
+  // Without a max of its own, the rule reads "a positive integer"; a timer's cap is then
+  // left unsaid, and said only when it is what the value broke.
+  const wordless = max === unbounded && (min === 0 || min === 1);
+  const expected = !wordless ? `an integer from ${min} to ${max}` : min === 1 ? 'a positive integer' : 'a non-negative integer';
   if (!/^-?\d+$/.test(value)) throw new ConfigError(name, value, expected);
   const parsed = Number(value);
-  if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
-    throw new ConfigError(name, value, expected);
+  if (parsed < min) throw new ConfigError(name, value, expected);
+  if (parsed > max || !Number.isSafeInteger(parsed)) {
+    const cap = wordless && max === MAX_TIMER_MS ? ` no larger than ${MAX_TIMER_MS} (about 24.8 days, the longest timer Node.js allows)` : '';
+    throw new ConfigError(name, value, expected + cap);
   }
   return parsed;
 }
@@ -85,6 +95,20 @@ export function readUrl(env: Env, name: string, fallback: string, protocols: rea
   }
   if (!protocols.includes(url.protocol)) throw new ConfigError(name, value, expected);
   return url;
+}
+
+/** A DNS name: dot-separated labels of letters, digits, `-` and `_` (Docker service names), not
+ * starting or ending with `-`; the last one not all digits (that would be a malformed IPv4). */
+const HOST_NAME = /^(?=.{1,253}\.?$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.)*(?!\d+\.?$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.?$/;
+
+/** An address to listen on: an IP address or a host name, without a port; undefined when unset (all addresses). */
+export function readHost(env: Env, name: string): string | undefined {
+  const value = raw(env, name);
+  if (value === undefined) return undefined;
+  if (isIP(value) === 0 && !HOST_NAME.test(value)) {
+    throw new ConfigError(name, value, 'an IP address (such as 0.0.0.0 or ::) or a host name, without a port');
+  }
+  return value;
 }
 
 export interface HostPort {

@@ -9,6 +9,7 @@ import {
   parseHostPort,
   readBoolean,
   readEnum,
+  readHost,
   readHostPort,
   readHostPortList,
   readHttpServerLimits,
@@ -69,6 +70,37 @@ test('readInteger accepts integers within the rule and names the rule otherwise'
   }
 });
 
+test('a *_MS variable is a timer delay: refused above 2147483647 ms, which Node would fire after 1 ms', () => {
+  const cap = 'no larger than 2147483647 (about 24.8 days, the longest timer Node.js allows)';
+  const ok: Array<[string, string, IntegerRule, number]> = [
+    ['GRACE_MS', '2147483647', { min: 0 }, 2_147_483_647],
+    ['TIMEOUT_MS', '1', { min: 1 }, 1],
+    // Not a timer: only the rule applies.
+    ['COUNT', '3000000000', { min: 1 }, 3_000_000_000],
+  ];
+  for (const [name, value, rule, expected] of ok) {
+    assert.equal(readInteger({ [name]: value }, name, 99, rule), expected, `${name}=${value}`);
+  }
+  const bad: Array<[string, string, IntegerRule, string]> = [
+    ['GRACE_MS', '2147483648', { min: 0 }, `a non-negative integer ${cap}`],
+    ['GRACE_MS', '3000000000', { min: 0 }, `a non-negative integer ${cap}`],
+    ['TIMEOUT_MS', '99999999999999999999', { min: 1 }, `a positive integer ${cap}`],
+    ['TIMEOUT_MS', '3000000000', { min: 1 }, `a positive integer ${cap}`],
+    ['TIMEOUT_MS', 'soon', { min: 1 }, 'a positive integer'],
+    // A rule's own larger max does not lift the cap.
+    ['TIMEOUT_MS', '3000000000', { min: 1, max: 5_000_000_000 }, `a positive integer ${cap}`],
+    ['WAIT_MS', '3000000000', { min: 10 }, 'an integer from 10 to 2147483647'],
+  ];
+  for (const [name, value, rule, expected] of bad) {
+    assert.throws(() => readInteger({ [name]: value }, name, 99, rule), configError(name, value, expected), `${name}=${value}`);
+  }
+  // The HTTP server's own timers (both services read them) get the cap too.
+  assert.throws(
+    () => readHttpServerLimits({ KEEP_ALIVE_TIMEOUT_MS: '3000000000' }),
+    configError('KEEP_ALIVE_TIMEOUT_MS', '3000000000', `a positive integer ${cap}`),
+  );
+});
+
 test('readPort accepts 0 to 65535 and rejects anything else', () => {
   const ok: Array<[string | undefined, number]> = [
     [undefined, 3000],
@@ -112,6 +144,27 @@ test('readUrl accepts only the listed protocols', () => {
   const expected = 'a URL starting with redis:// or rediss://';
   for (const value of ['http://cache:6379', 'cache:6379', 'not a url']) {
     assert.throws(() => readUrl({ REDIS_URL: value }, 'REDIS_URL', 'redis://x', protocols), configError('REDIS_URL', value, expected), value);
+  }
+});
+
+test('readHost accepts an IP address or a host name, and refuses a port or a malformed address', () => {
+  const ok: Array<[string | undefined, string | undefined]> = [
+    [undefined, undefined],
+    ['', undefined],
+    ['0.0.0.0', '0.0.0.0'],
+    ['127.0.0.1', '127.0.0.1'],
+    ['::', '::'],
+    ['::1', '::1'],
+    ['fd00::5', 'fd00::5'],
+    ['localhost', 'localhost'],
+    [' web-1.internal ', 'web-1.internal'],
+    ['my_service', 'my_service'],
+    ['host.example.', 'host.example.'],
+  ];
+  for (const [value, expected] of ok) assert.equal(readHost({ HOST: value }, 'HOST'), expected, String(value));
+  const expected = 'an IP address (such as 0.0.0.0 or ::) or a host name, without a port';
+  for (const value of ['999.1.1.1', '1.2.3', '256.0.0.1', 'localhost:3000', '127.0.0.1:80', '[::1]', '[::1]:80', 'http://web', 'we b', '-web', 'web-', 'a..b', `${'a'.repeat(64)}.b`]) {
+    assert.throws(() => readHost({ HOST: value }, 'HOST'), configError('HOST', value, expected), value);
   }
 });
 

@@ -6,9 +6,9 @@ import {
   TemplateError,
   compileTemplate,
   readHttpServerLimits,
+  readHost,
   readInteger,
   readLogOptions,
-  readOptionalString,
   readPort,
   readString,
   readUrl,
@@ -34,6 +34,8 @@ export interface WebConfig {
   port: number;
   host: string | undefined;
   redisUrl: string;
+  /** The database REDIS_URL names (its path, or its `db` parameter); 0 when it names none. */
+  redisDatabase: number;
   redisKey: string;
   redisTimeoutMs: number;
   redisReconcileMs: number;
@@ -57,10 +59,12 @@ export function loadWebConfig(env: Env, hostname: string): WebConfig {
     throw error;
   }
   const log = readLogOptions(env);
+  const redis = readRedisUrl(env, 'REDIS_URL', WEB_DEFAULTS.redisUrl);
   return {
     port: readPort(env, 'PORT', WEB_DEFAULTS.port),
-    host: readOptionalString(env, 'HOST'),
-    redisUrl: readUrl(env, 'REDIS_URL', WEB_DEFAULTS.redisUrl, ['redis:', 'rediss:']).href,
+    host: readHost(env, 'HOST'),
+    redisUrl: redis.url,
+    redisDatabase: redis.database,
     redisKey: readString(env, 'REDIS_KEY', WEB_DEFAULTS.redisKey),
     redisTimeoutMs: readInteger(env, 'REDIS_TIMEOUT_MS', WEB_DEFAULTS.redisTimeoutMs, { min: 10, max: 60_000 }),
     redisReconcileMs: readInteger(env, 'REDIS_RECONCILE_MS', WEB_DEFAULTS.redisReconcileMs, { min: 0, max: 60_000 }),
@@ -73,4 +77,17 @@ export function loadWebConfig(env: Env, hostname: string): WebConfig {
     logLevel: log.level,
     logFormat: log.format,
   };
+}
+
+/**
+ * A Redis URL whose database, if it names one, is a number: ioredis would send `SELECT NaN`
+ * for /abc and crash the replica a moment after it started. ioredis reads the database from
+ * the path, else from a `db` parameter; both are checked the same way.
+ */
+function readRedisUrl(env: Env, name: string, fallback: string): { url: string; database: number } {
+  const url = readUrl(env, name, fallback, ['redis:', 'rediss:']);
+  const path = url.pathname === '' || url.pathname === '/' ? undefined : url.pathname.slice(1);
+  const text = path ?? url.searchParams.get('db') ?? '0';
+  if (!/^\d{1,15}$/.test(text)) throw new ConfigError(name, readString(env, name, fallback), 'a database number (0 or more) as the URL\'s path, such as redis://cache:6379/0, or no path');
+  return { url: url.href, database: Number(text) };
 }

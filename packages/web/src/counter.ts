@@ -11,8 +11,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from '@visit-counter/shared';
-import { CounterTimeoutError, CounterUnavailableError } from './errors.js';
+import { CounterOutcomeUnknownError, CounterTimeoutError, CounterUnavailableError, ShutdownOutcomeUnknownError } from './errors.js';
 import { createReconciler } from './reconcile.js';
+import type { RedisConnection } from './redis-client.js';
 
 // KEYS[1] counter, KEYS[2] the batch's token key; ARGV[1] how many, ARGV[2] deadline in ms
 // since the epoch (Redis clock), ARGV[3] how long the token key lives in ms. Returns the
@@ -35,10 +36,13 @@ interface Waiter {
 export interface Counter {
   /** Counts one visit and returns its number. Rejects when Redis fails; the error says whether it counted. */
   next(): Promise<number>;
+  /** Answers every visit still waiting for Redis (sent, or held for reconciliation) with 503
+   * "outcome unknown" now: a shutdown whose grace period ends answers them before it cuts. */
+  giveUp(): void;
 }
 
 export interface CounterOptions {
-  redis: Redis;
+  connection: RedisConnection;
   key: string;
   timeoutMs: number;
   /** How long a batch whose reply was lost waits for Redis to come back and tell; 0: not at all. */
@@ -51,7 +55,8 @@ type ScriptedRedis = Redis & {
   visitIncrement(key: string, tokenKey: string, count: number, deadline: number, ttlMs: number): Promise<number>;
 };
 
-export function createCounter({ redis, key, timeoutMs, reconcileMs, logger, now = Date.now }: CounterOptions): Counter {
+export function createCounter({ connection, key, timeoutMs, reconcileMs, logger, now = Date.now }: CounterOptions): Counter {
+  const { redis } = connection;
   const scripted = redis as ScriptedRedis;
   if (typeof scripted.visitIncrement !== 'function') {
     redis.defineCommand('visitIncrement', { numberOfKeys: 2, lua: INCREMENT_BEFORE_DEADLINE });
@@ -59,17 +64,20 @@ export function createCounter({ redis, key, timeoutMs, reconcileMs, logger, now 
   // A token key is read back at most timeoutMs + reconcileMs after the increment ran; twice
   // that keeps it safely long enough, and short enough that keys do not pile up.
   const tokenTtlMs = 2 * (timeoutMs + reconcileMs);
-  const reconciler = createReconciler({ redis, windowMs: reconcileMs, ttlMs: tokenTtlMs, logger });
+  const reconciler = createReconciler({ connection, windowMs: reconcileMs, ttlMs: tokenTtlMs, logger });
   const tokenPrefix = `${key}:batch:${randomBytes(6).toString('base64url')}:`;
   let sequence = 0;
   // The script must have run before our own timer fires, with room for the reply to travel back.
   const margin = Math.min(50, Math.floor(timeoutMs / 4));
   let waiting: Waiter[] = [];
+  // Each batch sent and not yet answered, as the way to answer it "outcome unknown".
+  const unanswered = new Set<() => void>();
 
   const flush = (): void => {
     const batch = waiting;
     waiting = [];
-    if (redis.status !== 'ready') {
+    // Not connected, or not (yet) known to be in REDIS_URL's database: counting there would be wrong.
+    if (!connection.usable()) {
       const error = new CounterUnavailableError();
       for (const waiter of batch) waiter.reject(error);
       return;
@@ -80,6 +88,7 @@ export function createCounter({ redis, key, timeoutMs, reconcileMs, logger, now 
     /** The batch's one outcome: the first to arrive wins, the timer is no longer needed. */
     const settle = (outcome: () => void): boolean => {
       clearTimeout(timer);
+      unanswered.delete(abandon);
       if (settled) return false;
       settled = true;
       outcome();
@@ -90,6 +99,8 @@ export function createCounter({ redis, key, timeoutMs, reconcileMs, logger, now 
       batch.forEach((waiter, i) => waiter.resolve(first + i));
     };
     const refuse = (error: Error): void => batch.forEach((waiter) => waiter.reject(error));
+    const abandon = (): void => void settle(() => refuse(new ShutdownOutcomeUnknownError()));
+    unanswered.add(abandon);
     // Give up in the check phase, not the timers phase: after a busy spell of the event loop, a
     // reply that already arrived is read first (poll phase) and the visit gets its count.
     const timer = setTimeout(() => setImmediate(() => settle(() => refuse(new CounterTimeoutError(timeoutMs)))), timeoutMs);
@@ -97,15 +108,29 @@ export function createCounter({ redis, key, timeoutMs, reconcileMs, logger, now 
     scripted.visitIncrement(key, tokenKey, batch.length, started + timeoutMs - margin, tokenTtlMs).then(
       (last) => {
         if (settle(() => (last < 0 ? refuse(new CounterTimeoutError(timeoutMs)) : hand(last)))) return;
-        // Answered 503 already, yet Redis counted: a reply slower than the deadline's margin.
-        if (last >= 0) logger.warn({ batch: tokenKey, visits: batch.length, last }, 'a batch answered 503 (timeout) was counted: its reply took longer than the %d ms margin', margin);
+        // Answered 503 already, yet Redis counted: a reply slower than the deadline's margin (or
+        // than the shutdown grace period).
+        if (last >= 0) logger.warn({ batch: tokenKey, visits: batch.length, last }, 'a batch answered 503 was counted: its reply came after that answer (slower than the %d ms margin, or past a shutdown)', margin);
       },
       (error: unknown) => {
-        settle(() => {
-          if (certainlyNotCounted(error)) refuse(new CounterUnavailableError(error));
-          // The connection closed with the increment sent: Redis may have run it. Ask once it is back.
-          else reconciler.settle(tokenKey, error).then(hand, refuse);
-        });
+        if (certainlyNotCounted(error)) {
+          settle(() => refuse(new CounterUnavailableError(error)));
+          return;
+        }
+        // The connection closed with the increment sent: Redis may have run it. Ask once it is back.
+        const outcome = reconciler.settle(tokenKey, error);
+        if (settle(() => outcome.then(hand, refuse))) return;
+        // Answered 503 already (timeout, shutdown), the reply lost before the connection went:
+        // the visitors were told to try again, so say when Redis did count them, or may have.
+        const fields = { batch: tokenKey, visits: batch.length };
+        outcome.then(
+          (last) => logger.warn({ ...fields, last }, 'a batch answered 503 was counted: its reply was lost with the connection to Redis'),
+          (reason: unknown) => {
+            if (reason instanceof CounterOutcomeUnknownError) {
+              logger.warn(fields, 'a batch answered 503 may have been counted: its reply was lost with the connection to Redis, and Redis could not be asked');
+            }
+          },
+        );
       },
     );
   };
@@ -116,6 +141,10 @@ export function createCounter({ redis, key, timeoutMs, reconcileMs, logger, now 
         waiting.push({ resolve, reject });
         if (waiting.length === 1) setImmediate(flush);
       });
+    },
+    giveUp() {
+      for (const abandon of [...unanswered]) abandon();
+      reconciler.giveUp();
     },
   };
 }

@@ -17,16 +17,18 @@ export class CounterTimeoutError extends VisitCounterError {
 /**
  * The connection to Redis closed while the increment was on its way, and Redis did not come
  * back within REDIS_RECONCILE_MS to tell whether it counted the visit (a reply lost in a Redis
- * shutdown). We cannot know, and say so.
+ * shutdown); or this replica's shutdown grace ended first. We cannot know, and say so.
  */
 export class CounterOutcomeUnknownError extends VisitCounterError {
-  constructor(cause?: unknown) {
-    super(
-      'WEB_COUNTER_OUTCOME_UNKNOWN',
-      503,
-      'The connection to Redis closed while this visit was being counted, so it may or may not have been counted; please try again.',
-      { cause },
-    );
+  constructor(cause?: unknown, what = 'The connection to Redis closed') {
+    super('WEB_COUNTER_OUTCOME_UNKNOWN', 503, `${what} while this visit was being counted, so it may or may not have been counted; please try again.`, { cause });
+  }
+}
+
+/** The same, for a visit still waiting for Redis when the shutdown grace period ends. */
+export class ShutdownOutcomeUnknownError extends CounterOutcomeUnknownError {
+  constructor() {
+    super(undefined, 'This replica shut down');
   }
 }
 
@@ -48,5 +50,24 @@ export class MethodNotAllowedError extends VisitCounterError {
 export class ShuttingDownError extends VisitCounterError {
   constructor() {
     super('WEB_SHUTTING_DOWN', 503, 'This replica is shutting down; other replicas take new requests.');
+  }
+}
+
+const LISTEN_REASONS: Record<string, string> = {
+  EADDRINUSE: 'another process already listens on that port',
+  EADDRNOTAVAIL: 'that address does not belong to this machine',
+  EACCES: 'this process may not use that port',
+  ENOTFOUND: 'that host name does not resolve',
+  EAI_AGAIN: 'that host name could not be resolved',
+};
+
+/** The server could not listen: the sentence names HOST and PORT, and why in plain words (no
+ * `cause`: the log would append Node's own message to the sentence). */
+export class ListenError extends VisitCounterError {
+  constructor(host: string | undefined, port: number, cause: unknown) {
+    const code = (cause as NodeJS.ErrnoException).code ?? '';
+    const reason = LISTEN_REASONS[code] ?? (cause as Error).message;
+    const where = host === undefined ? `PORT=${port} (HOST unset: all addresses)` : `HOST=${host} PORT=${port}`;
+    super('WEB_LISTEN_FAILED', 500, `The replica cannot listen on ${where}: ${reason}${code === '' ? '' : ` (${code})`}.`);
   }
 }

@@ -9,6 +9,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '@visit-counter/shared';
 import { CounterOutcomeUnknownError, CounterUnavailableError } from './errors.js';
+import type { RedisConnection } from './redis-client.js';
 
 // KEYS[1] the batch's token key, ARGV[1] how long the mark lives in ms. Returns the batch's
 // last number when it was counted, else nil (and the key then holds the mark). Asking twice
@@ -24,10 +25,12 @@ export interface Reconciler {
   /** Resolves with the last number of the batch at `tokenKey` when Redis counted it; rejects with
    * CounterUnavailableError when it certainly did not, CounterOutcomeUnknownError when no one can tell. */
   settle(tokenKey: string, cause: unknown): Promise<number>;
+  /** Stops waiting for Redis: every batch held now is answered "outcome unknown" at once. */
+  giveUp(): void;
 }
 
 export interface ReconcilerOptions {
-  redis: Redis;
+  connection: RedisConnection;
   /** How long a batch waits for Redis to come back, in ms; 0 gives up at once. */
   windowMs: number;
   /** How long the "not counted" mark lives, in ms: as long as the increment's own result. */
@@ -42,17 +45,21 @@ interface HeldBatch {
 
 type ReconcilingRedis = Redis & { visitReconcile(tokenKey: string, ttlMs: number): Promise<number | null> };
 
-export function createReconciler({ redis, windowMs, ttlMs, logger }: ReconcilerOptions): Reconciler {
+export function createReconciler({ connection, windowMs, ttlMs, logger }: ReconcilerOptions): Reconciler {
+  const { redis } = connection;
   const scripted = redis as ReconcilingRedis;
   if (typeof scripted.visitReconcile !== 'function') {
     redis.defineCommand('visitReconcile', { numberOfKeys: 1, lua: READ_OR_MARK_NOT_COUNTED });
   }
   // One listener of each for all held batches, however many a closed connection left behind.
+  // Asked only in REDIS_URL's database: elsewhere the token key is not there to be read.
   const held = new Set<HeldBatch>();
-  redis.on('ready', () => held.forEach((batch) => batch.ask()));
-  redis.on('end', () => held.forEach((batch) => batch.giveUp()));
+  connection.onUsable(() => held.forEach((batch) => batch.ask()));
+  const giveUp = (): void => held.forEach((batch) => batch.giveUp());
+  redis.on('end', giveUp);
 
   return {
+    giveUp,
     settle(tokenKey, cause) {
       if (windowMs === 0 || redis.status === 'end') return Promise.reject(new CounterOutcomeUnknownError(cause));
       return new Promise<number>((resolve, reject) => {
@@ -66,7 +73,7 @@ export function createReconciler({ redis, windowMs, ttlMs, logger }: ReconcilerO
         const batch: HeldBatch = {
           giveUp: () => finish('unknown', () => reject(new CounterOutcomeUnknownError(cause))),
           ask: () => {
-            if (asking || redis.status !== 'ready') return;
+            if (asking || !connection.usable()) return;
             asking = true;
             scripted.visitReconcile(tokenKey, ttlMs).then(
               (last) => {
@@ -76,7 +83,7 @@ export function createReconciler({ redis, windowMs, ttlMs, logger }: ReconcilerO
               (error: unknown) => {
                 asking = false;
                 // Redis refused (out of memory, say): no mark, no answer. A lost connection: ask
-                // again on the next one ('ready'); asking is safe to repeat.
+                // again on the next one (once usable); asking is safe to repeat.
                 if ((error as Error).name === 'ReplyError') batch.giveUp();
               },
             );

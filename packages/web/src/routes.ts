@@ -2,7 +2,6 @@
 // known paths with another method 405 with `Allow`. Only GET / ever touches the counter.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Redis } from 'ioredis';
 import {
   CONTENT_TYPES,
   DRAINING_HEADER,
@@ -16,11 +15,12 @@ import {
   type MessageTemplate,
 } from '@visit-counter/shared';
 import type { Counter } from './counter.js';
-import { CounterUnavailableError, MethodNotAllowedError, NotFoundError, ShuttingDownError } from './errors.js';
+import type { RedisConnection } from './redis-client.js';
+import { CounterTimeoutError, CounterUnavailableError, MethodNotAllowedError, NotFoundError, ShuttingDownError } from './errors.js';
 
 export interface RouteContext {
   counter: Counter;
-  redis: Redis;
+  connection: RedisConnection;
   hostname: string;
   port: () => number;
   template: MessageTemplate;
@@ -37,10 +37,30 @@ const NO_STORE = { 'cache-control': 'no-store' };
 export function createRouter(ctx: RouteContext): Handler {
   let instanceVisits = 0;
 
+  /** Resolves when Redis is usable and answers a PING within the visit deadline; else throws what a visit would get. */
+  const redisAnswers = async (onTimeout: () => VisitCounterError): Promise<void> => {
+    if (!ctx.connection.usable()) throw new CounterUnavailableError();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        ctx.connection.redis.ping(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(onTimeout()), ctx.readyTimeoutMs);
+        }),
+      ]);
+    } catch (error) {
+      throw error instanceof VisitCounterError ? error : new CounterUnavailableError(error);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
   const visit: Handler = async (req, res) => {
     const format = negotiateFormat(req.headers.accept);
     if (req.method === 'HEAD') {
-      // HEAD tells what GET would send but must not count a visit.
+      // HEAD tells what GET would send but must not count a visit: the status too, so a
+      // monitor probing HEAD / sees the 503 a visitor would (Redis down, frozen, wrong database).
+      await redisAnswers(() => new CounterTimeoutError(ctx.readyTimeoutMs));
       res.writeHead(200, { ...NO_STORE, 'content-type': CONTENT_TYPES[format] });
       res.end();
       return;
@@ -66,20 +86,7 @@ export function createRouter(ctx: RouteContext): Handler {
   const readyz: Handler = async (req, res) => {
     const format = negotiateFormat(req.headers.accept);
     if (ctx.draining()) throw new ShuttingDownError();
-    if (ctx.redis.status !== 'ready') throw new CounterUnavailableError();
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        ctx.redis.ping(),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new CounterUnavailableError()), ctx.readyTimeoutMs);
-        }),
-      ]);
-    } catch (error) {
-      throw error instanceof VisitCounterError ? error : new CounterUnavailableError(error);
-    } finally {
-      clearTimeout(timer);
-    }
+    await redisAnswers(() => new CounterUnavailableError());
     send(req, res, 200, renderMessage('ready', format, {}, 'status'), NO_STORE);
   };
 

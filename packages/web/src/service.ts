@@ -7,6 +7,7 @@ import { createGracefulClose, createHttpServer, listen, logAccess, type Logger }
 import type { WebConfig } from './config.js';
 import { createCounter } from './counter.js';
 import { createRedisClient } from './redis-client.js';
+import { ListenError } from './errors.js';
 import { createRouter, isProbe } from './routes.js';
 
 export interface WebService {
@@ -18,9 +19,10 @@ export interface WebService {
 }
 
 export function createWebService(config: WebConfig, logger: Logger): WebService {
-  const redis = createRedisClient(config.redisUrl, config.redisTimeoutMs, logger);
+  const connection = createRedisClient(config.redisUrl, config.redisDatabase, config.redisTimeoutMs, logger);
+  const { redis } = connection;
   const counter = createCounter({
-    redis,
+    connection,
     key: config.redisKey,
     timeoutMs: config.redisTimeoutMs,
     reconcileMs: config.redisReconcileMs,
@@ -31,7 +33,7 @@ export function createWebService(config: WebConfig, logger: Logger): WebService 
   let closing: Promise<void> | undefined;
   const route = createRouter({
     counter,
-    redis,
+    connection,
     hostname: config.instanceName,
     port: () => (server?.address() as AddressInfo | null)?.port ?? config.port,
     template: config.messageTemplate,
@@ -58,7 +60,9 @@ export function createWebService(config: WebConfig, logger: Logger): WebService 
     async listen() {
       // Connect in the background: a replica starts even when Redis is not up yet and answers 503 until it is.
       redis.connect().catch(() => undefined);
-      const port = await listen(server, config.port, config.host);
+      const port = await listen(server, config.port, config.host).catch((error: unknown) => {
+        throw new ListenError(config.host, config.port, error);
+      });
       logger.info({ port, instance: config.instanceName }, 'web replica listening on port %d', port);
       return port;
     },
@@ -69,7 +73,11 @@ export function createWebService(config: WebConfig, logger: Logger): WebService 
         if (config.shutdownDrainMs > 0 && server?.listening) {
           await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainMs));
         }
+        // Visits still waiting for Redis (held for reconciliation, or sent) when the grace period
+        // ends are answered 503 "outcome unknown" just before the cut, not reset with it.
+        const answerTheRest = setTimeout(() => counter.giveUp(), config.shutdownGraceMs - Math.min(50, Math.floor(config.shutdownGraceMs / 4)));
         await closeServer();
+        clearTimeout(answerTheRest);
         // A frozen Redis never answers QUIT: wait for it no longer than for a visit, then drop it.
         let timer: NodeJS.Timeout | undefined;
         const quitTimedOut = new Promise<boolean>((resolve) => {

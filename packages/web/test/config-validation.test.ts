@@ -16,6 +16,7 @@ test('unset (or blank) variables take the documented defaults', () => {
       port: 3000,
       host: undefined,
       redisUrl: 'redis://127.0.0.1:6379',
+      redisDatabase: 0,
       redisKey: 'visits',
       redisTimeoutMs: 250,
       redisReconcileMs: 5000,
@@ -54,6 +55,7 @@ test('set variables are parsed into the configuration', () => {
   assert.equal(config.port, 8080);
   assert.equal(config.host, '0.0.0.0');
   assert.equal(config.redisUrl, 'redis://cache:6380/1');
+  assert.equal(config.redisDatabase, 1);
   assert.equal(config.redisKey, 'site:visits');
   assert.equal(config.redisTimeoutMs, 500);
   assert.equal(config.redisReconcileMs, 0, '0 turns reconciliation off');
@@ -64,6 +66,21 @@ test('set variables are parsed into the configuration', () => {
   assert.equal(config.logFormat, 'pretty');
 });
 
+test('REDIS_URL names database 0 unless its path (or a db parameter) says another number', () => {
+  const cases: Array<[string, number]> = [
+    ['redis://cache:6379', 0],
+    ['redis://cache:6379/', 0],
+    ['redis://cache:6379/0', 0],
+    ['redis://cache:6379/15', 15],
+    ['redis://cache:6379/016', 16],
+    ['rediss://:secret@cache:6380/3', 3],
+    ['redis://cache:6379?db=4', 4],
+  ];
+  for (const [url, database] of cases) assert.equal(loadWebConfig({ REDIS_URL: url }, 'test-host').redisDatabase, database, url);
+});
+
+const DATABASE = "a database number (0 or more) as the URL's path, such as redis://cache:6379/0, or no path";
+
 test('a bad value is a ConfigError naming the variable, the value and the rule', () => {
   const cases: Array<[Env, string]> = [
     [{ PORT: 'abc' }, 'PORT="abc": expected a TCP port number from 0 to 65535'],
@@ -72,6 +89,11 @@ test('a bad value is a ConfigError naming the variable, the value and the rule',
     [{ REDIS_URL: 'http://cache:6379' }, 'REDIS_URL="http://cache:6379": expected a URL starting with redis:// or rediss://'],
     [{ REDIS_URL: 'cache:6379' }, 'REDIS_URL="cache:6379": expected a URL starting with redis:// or rediss://'],
     [{ REDIS_URL: 'not a url' }, 'REDIS_URL="not a url": expected a URL starting with redis:// or rediss://'],
+    ...['redis://127.0.0.1:6379/abc', 'redis://cache/-1', 'redis://cache/1.5', 'redis://cache/0/1', 'redis://cache/%31', 'rediss://cache?db=two'].map(
+      (url): [Env, string] => [{ REDIS_URL: url }, `REDIS_URL=${JSON.stringify(url)}: expected ${DATABASE}`],
+    ),
+    [{ HOST: '999.1.1.1' }, 'HOST="999.1.1.1": expected an IP address (such as 0.0.0.0 or ::) or a host name, without a port'],
+    [{ HOST: 'localhost:3000' }, 'HOST="localhost:3000": expected an IP address (such as 0.0.0.0 or ::) or a host name, without a port'],
     [{ REDIS_TIMEOUT_MS: 'fast' }, 'REDIS_TIMEOUT_MS="fast": expected an integer from 10 to 60000'],
     [{ REDIS_TIMEOUT_MS: '0' }, 'REDIS_TIMEOUT_MS="0": expected an integer from 10 to 60000'],
     [{ REDIS_TIMEOUT_MS: '250ms' }, 'REDIS_TIMEOUT_MS="250ms": expected an integer from 10 to 60000'],
@@ -82,6 +104,15 @@ test('a bad value is a ConfigError naming the variable, the value and the rule',
     [{ REDIS_RECONCILE_MS: '5s' }, 'REDIS_RECONCILE_MS="5s": expected an integer from 0 to 60000'],
     [{ REDIS_RECONCILE_MS: '60001' }, 'REDIS_RECONCILE_MS="60001": expected an integer from 0 to 60000'],
     [{ SHUTDOWN_GRACE_MS: '-5' }, 'SHUTDOWN_GRACE_MS="-5": expected a non-negative integer'],
+    // Node would fire a longer timer after 1 ms: a grace period that cut every visit at once.
+    [
+      { SHUTDOWN_GRACE_MS: '3000000000' },
+      'SHUTDOWN_GRACE_MS="3000000000": expected a non-negative integer no larger than 2147483647 (about 24.8 days, the longest timer Node.js allows)',
+    ],
+    [
+      { KEEP_ALIVE_TIMEOUT_MS: '2147483648' },
+      'KEEP_ALIVE_TIMEOUT_MS="2147483648": expected a positive integer no larger than 2147483647 (about 24.8 days, the longest timer Node.js allows)',
+    ],
     [{ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL="verbose": expected one of fatal, error, warn, info, debug, trace, silent'],
     [{ LOG_FORMAT: 'xml' }, 'LOG_FORMAT="xml": expected one of json, pretty'],
     [{ MAX_HEADER_SIZE: '100' }, 'MAX_HEADER_SIZE="100": expected an integer from 1024 to 1048576'],

@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { Agent } from 'node:http';
 import { test } from 'node:test';
-import { get, pauseRedisWrites, spawnMain, startTestRedis, startWeb, visitsIn, waitFor } from './support.js';
+import { startRedisRelay } from './redis-relay.js';
+import { get, pauseRedisWrites, type Reply, spawnMain, startTestRedis, startWeb, visitsIn, waitFor } from './support.js';
 
 // A generous Redis deadline keeps the visit in flight while the test shuts the replica down;
 // a long grace makes a shutdown that waits for the grace instead of the request hit the test timeout.
@@ -80,4 +81,48 @@ test('close() finishes even when Redis is frozen and never answers QUIT', { time
   t.after(() => redis.resume());
   await service.close();
   await assert.rejects(get(port, '/healthz'), { code: 'ECONNREFUSED' });
+});
+
+test('a grace period shorter than the wait for Redis: a visit still waiting is answered 503 "outcome unknown", not reset', { timeout: 30_000 }, async (t) => {
+  const graceMs = 1000;
+  const cases: Array<[string, string]> = [
+    // Its reply lost with the connection, Redis not back: held for REDIS_RECONCILE_MS (5 s).
+    ['held for reconciliation', 'The connection to Redis closed while this visit was being counted, so it may or may not have been counted; please try again.'],
+    // Sent to a Redis that holds it (CLIENT PAUSE): waiting for REDIS_TIMEOUT_MS (8 s).
+    ['in flight', 'This replica shut down while this visit was being counted, so it may or may not have been counted; please try again.'],
+  ];
+  for (const [name, error] of cases) {
+    await t.test(name, async (t) => {
+      const redis = await startTestRedis(t);
+      const relay = await startRedisRelay(t, redis.port);
+      const { service, port } = await startWeb(t, redis, { ...ENV, REDIS_URL: relay.url, REDIS_RECONCILE_MS: '5000', SHUTDOWN_GRACE_MS: String(graceMs) });
+      let paused: Awaited<ReturnType<typeof pauseRedisWrites>> | undefined;
+      let reply: Promise<Reply>;
+      if (name === 'in flight') {
+        paused = await pauseRedisWrites(redis);
+        t.after(() => paused?.unpause());
+        reply = get(port, '/', { headers: { accept: 'application/json' } });
+        await paused.waiting(1);
+      } else {
+        relay.loseReplies();
+        reply = get(port, '/', { headers: { accept: 'application/json' } });
+        await waitFor('the visit to count', async () => (await redis.getNumber('visits')) === 1);
+        relay.refuse();
+        relay.cut();
+      }
+
+      const started = Date.now();
+      const closed = service.close();
+      const answered = await reply;
+      const ms = Date.now() - started;
+      assert.equal(answered.status, 503, answered.body);
+      assert.equal(answered.headers['retry-after'], '1');
+      assert.deepEqual(JSON.parse(answered.body), { error, code: 'WEB_COUNTER_OUTCOME_UNKNOWN' });
+      assert.ok(ms < graceMs + 500, `answered after ${ms} ms, within the ${graceMs} ms grace`);
+      // The paused increment runs now, before its deadline: "may or may not" was the honest answer.
+      await paused?.unpause();
+      await closed;
+      assert.equal(service.server.listening, false);
+    });
+  }
 });

@@ -9,6 +9,18 @@ test('main.ts exits 1 with one stderr line naming the bad variable', { timeout: 
   const cases: Array<[Record<string, string>, string]> = [
     [{ PORT: 'eighty' }, 'web: invalid configuration: PORT="eighty": expected a TCP port number from 0 to 65535'],
     [{ REDIS_TIMEOUT_MS: '-3' }, 'web: invalid configuration: REDIS_TIMEOUT_MS="-3": expected an integer from 10 to 60000'],
+    // Not validated before, these failed at listen() with a stack that never named HOST.
+    [{ HOST: '999.1.1.1' }, 'web: invalid configuration: HOST="999.1.1.1": expected an IP address (such as 0.0.0.0 or ::) or a host name, without a port'],
+    [{ HOST: 'localhost:3000' }, 'web: invalid configuration: HOST="localhost:3000": expected an IP address (such as 0.0.0.0 or ::) or a host name, without a port'],
+    // ioredis would have sent SELECT NaN and crashed the replica a moment after it started.
+    [
+      { REDIS_URL: 'redis://127.0.0.1:1/abc' },
+      `web: invalid configuration: REDIS_URL="redis://127.0.0.1:1/abc": expected a database number (0 or more) as the URL's path, such as redis://cache:6379/0, or no path`,
+    ],
+    [
+      { SHUTDOWN_GRACE_MS: '3000000000' },
+      'web: invalid configuration: SHUTDOWN_GRACE_MS="3000000000": expected a non-negative integer no larger than 2147483647 (about 24.8 days, the longest timer Node.js allows)',
+    ],
   ];
   for (const [env, line] of cases) {
     const main = spawnMain(t, { PORT: '0', HOST: '127.0.0.1', REDIS_URL: 'redis://127.0.0.1:1', ...env });

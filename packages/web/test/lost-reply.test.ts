@@ -121,6 +121,43 @@ test('REDIS_RECONCILE_MS=0: a lost reply is answered at once with 503 "outcome u
   assert.equal(await redis.getNumber('visits'), 1);
 });
 
+test('a reply lost past REDIS_TIMEOUT_MS, then the connection: 503 (timeout), and a warning naming the counted batch', { timeout: 30_000 }, async (t) => {
+  const cases: Array<[string, Record<string, string>, string]> = [
+    // Redis is back at once: the replica asks it, and knows.
+    ['asked', {}, 'a batch answered 503 was counted: its reply was lost with the connection to Redis'],
+    // Reconciliation is off: it cannot know, and says so.
+    [
+      'not asked',
+      { REDIS_RECONCILE_MS: '0' },
+      'a batch answered 503 may have been counted: its reply was lost with the connection to Redis, and Redis could not be asked',
+    ],
+  ];
+  for (const [name, env, warning] of cases) {
+    await t.test(name, async (t) => {
+      const redis = await startTestRedis(t);
+      const relay = await startRedisRelay(t, redis.port);
+      const { port, logs } = await startWeb(t, redis, { REDIS_TIMEOUT_MS: '250', REDIS_URL: relay.url, ...env });
+
+      // A lost packet: Redis counts, the reply never arrives, the connection stays up past the deadline.
+      relay.loseReplies();
+      const answered = await get(port, '/', JSON_ACCEPT);
+      assert.equal(answered.status, 503, answered.body);
+      assert.equal(JSON.parse(answered.body).code, 'WEB_COUNTER_TIMEOUT');
+      assert.equal(await redis.getNumber('visits'), 1, 'yet Redis counted it');
+      relay.cut();
+
+      await waitFor('the warning', () => logs.lines().some((line) => line['msg'] === warning));
+      const [line] = logs.lines().filter((candidate) => candidate['msg'] === warning);
+      assert.match(String(line?.['batch']), /^visits:batch:/, 'it names the batch');
+      assert.equal(line?.['visits'], 1);
+      if (name === 'asked') assert.equal(line?.['last'], 1, 'and its number');
+      // The replica counts on after the reconnect.
+      await waitFor('a visit to count again', async () => (await get(port, '/')).status === 200);
+      assert.equal(await redis.getNumber('visits'), 2);
+    });
+  }
+});
+
 /** The outcomes the replica logged for batches whose reply was lost. */
 function outcomes(logs: LogCapture): unknown[] {
   return logs.lines().filter((line) => 'outcome' in line).map((line) => line['outcome']);

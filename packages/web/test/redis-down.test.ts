@@ -20,6 +20,14 @@ function assertUnavailable(reply: Reply, ...sentences: string[]): void {
   assert.ok(sentences.map((sentence) => `${sentence}\n`).includes(reply.body), reply.body);
 }
 
+/** A 503 to HEAD /: the headers of the sentence GET / would get, and no body. */
+function assertHeadUnavailable(reply: Reply, sentence: string): void {
+  assert.equal(reply.status, 503, reply.body);
+  assert.equal(reply.headers['retry-after'], '1');
+  assert.equal(reply.headers['content-length'], String(Buffer.byteLength(`${sentence}\n`)));
+  assert.equal(reply.body, '');
+}
+
 /** Polls GET / until it answers 200 and returns that first 200. */
 async function getUntilOk(port: number): Promise<Reply> {
   let firstOk: Reply | undefined;
@@ -54,6 +62,8 @@ test('Redis killed: GET / answers 503 fast, /readyz 503, /healthz 200, and nothi
 
   const readyz = await getFrom(port, '/readyz');
   assertUnavailable(readyz, UNREACHABLE);
+  // HEAD / has the status GET / would have, without a body and without counting.
+  assertHeadUnavailable(await get(port, '/', { method: 'HEAD' }), UNREACHABLE);
   const healthz = await get(port, '/healthz');
   assert.equal(healthz.status, 200);
   assert.equal(healthz.body, 'ok\n');
@@ -77,6 +87,7 @@ test('Redis frozen: GET / answers 503 within the timeout and the visit is never 
   assertUnavailable(sequential, TIMED_OUT);
   const readyz = await getFrom(port, '/readyz');
   assertUnavailable(readyz, UNREACHABLE);
+  assertHeadUnavailable(await get(port, '/', { method: 'HEAD' }), TIMED_OUT);
   assert.equal((await get(port, '/healthz')).status, 200);
 
   redis.resume();
