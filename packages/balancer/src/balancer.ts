@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { isIP, type Socket } from 'node:net';
-import { createGracefulClose, createHttpServer, listen, logAccess, type Logger } from '@visit-counter/shared';
+import { ListenError, createGracefulClose, createHttpServer, listen, logAccess, type Logger } from '@visit-counter/shared';
 import { addAcceptHandles, type AcceptHandles } from './accept-handles.js';
 import { createAdmin, isAdminPath } from './admin.js';
 import type { ClusterLink } from './cluster.js';
@@ -146,7 +146,9 @@ export function createBalancer(config: BalancerConfig, deps: BalancerDeps): Bala
     },
     async listen() {
       await Promise.all(groups.map((group) => group.refresh()));
-      const port = await listen(server, config.port, config.host, { reusePort: stats.portSharing === 'reuseport' });
+      const port = await listen(server, config.port, config.host, { reusePort: stats.portSharing === 'reuseport' }).catch((error: unknown) => {
+        throw new ListenError('The balancer', 'LB_LISTEN_FAILED', config.host, config.port, error);
+      });
       adding = addExtraHandles();
       await adding;
       logger.info(

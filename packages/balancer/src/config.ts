@@ -1,9 +1,11 @@
 // The balancer's configuration: read from the environment once, at start-up.
 
+import { isIP, isIPv4, isIPv6 } from 'node:net';
 import {
   ConfigError,
   parseHostPort,
   readBoolean,
+  readHost,
   readHostPort,
   readHostPortList,
   readHttpServerLimits,
@@ -101,12 +103,12 @@ export function loadBalancerConfig(env: Env): BalancerConfig {
   const positive = { min: 1 };
   return {
     port: readPort(env, 'PORT', BALANCER_DEFAULTS.port),
-    host: readOptionalString(env, 'HOST'),
+    host: readHost(env, 'HOST'),
     backends,
     hostRoutes,
     dns,
     dnsIntervalMs: readInteger(env, 'DNS_INTERVAL_MS', BALANCER_DEFAULTS.dnsIntervalMs, { min: 1 }),
-    dnsServer: readOptionalString(env, 'DNS_SERVER'),
+    dnsServer: readDnsServer(env, 'DNS_SERVER'),
     health: {
       path: healthPath,
       intervalMs: readInteger(env, 'HEALTH_INTERVAL_MS', BALANCER_DEFAULTS.healthIntervalMs, positive),
@@ -161,4 +163,14 @@ export function readHostRoutes(env: Env, name: string): HostRouteConfig[] {
 export function publicConfig(config: BalancerConfig): Record<string, unknown> {
   const { adminToken, ...rest } = config;
   return { ...rest, adminEnabled: adminToken !== undefined };
+}
+
+/** `DNS_SERVER`: an IP address, optionally with a port (`10.0.0.2`, `10.0.0.2:5353`, `[::1]:53`), as the resolver takes it. */
+function readDnsServer(env: Env, name: string): string | undefined {
+  const value = readOptionalString(env, name);
+  if (value === undefined || isIP(value) !== 0) return value;
+  const withPort = /^(?:(\d+\.\d+\.\d+\.\d+)|\[([0-9a-fA-F:.]+)\]):(\d{1,5})$/.exec(value);
+  const port = Number(withPort?.[3]);
+  if (withPort && (isIPv4(withPort[1] ?? '') || isIPv6(withPort[2] ?? '')) && port >= 1 && port <= 65535) return value;
+  throw new ConfigError(name, value, 'an IP address, optionally with a port (10.0.0.2, 10.0.0.2:5353, [::1]:53)');
 }

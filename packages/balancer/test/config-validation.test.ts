@@ -38,6 +38,11 @@ const bad: Array<[Record<string, string>, string, RegExp]> = [
   [{ ...BASE, SHUTDOWN_GRACE_MS: 'soon' }, 'SHUTDOWN_GRACE_MS', /expected a non-negative integer/],
   [{ ...BASE, WORKERS: '0' }, 'WORKERS', /expected an integer from 1 to 64/],
   [{ ...BASE, MAX_ACCEPT: '0' }, 'MAX_ACCEPT', /^MAX_ACCEPT="0": expected an integer from 1 to 256$/],
+  [{ ...BASE, HOST: '999.1.1.1' }, 'HOST', /^HOST="999\.1\.1\.1": expected an IP address/],
+  [{ ...BASE, HOST: 'localhost:8080' }, 'HOST', /^HOST="localhost:8080"/],
+  [{ ...BASE, DNS_SERVER: 'notanip' }, 'DNS_SERVER', /^DNS_SERVER="notanip": expected an IP address, optionally with a port/],
+  [{ ...BASE, DNS_SERVER: '127.0.0.1:99999' }, 'DNS_SERVER', /^DNS_SERVER="127\.0\.0\.1:99999"/],
+  [{ ...BASE, DNS_SERVER: 'dns.example:53' }, 'DNS_SERVER', /^DNS_SERVER="dns\.example:53"/],
   [{ ...BASE, MAX_ACCEPT: 'many' }, 'MAX_ACCEPT', /^MAX_ACCEPT="many"/],
   [{ ...BASE, MAX_HEADER_SIZE: '10' }, 'MAX_HEADER_SIZE', /^MAX_HEADER_SIZE="10"/],
   [{ ...BASE, CLIENT_HEADERS_TIMEOUT_MS: 'never' }, 'CLIENT_HEADERS_TIMEOUT_MS', /expected a positive integer/],
@@ -120,4 +125,10 @@ test('config: BACKENDS_DNS alone is enough', () => {
   assert.deepEqual(config.dns, { host: 'web', port: 3000 });
   assert.equal(config.dnsIntervalMs, 5_000);
   assert.equal(config.dnsServer, undefined);
+});
+
+test('config: DNS_SERVER takes an IP address with or without a port, as the resolver does', () => {
+  for (const value of ['10.0.0.2', '10.0.0.2:5353', '::1', '[::1]:53', '[fd00::53]:5353']) {
+    assert.equal(loadBalancerConfig({ ...BASE, DNS_SERVER: value }).dnsServer, value);
+  }
 });

@@ -62,3 +62,31 @@ for (const { what, bytes, statuses, reached } of pipelined) {
     assert.deepEqual(backend.requests.map((r) => r.url), reached);
   });
 }
+
+// What HTTP/1.1 asks of a request before any forwarding: one Host, a path as the target. An
+// absolute-form target is taken as its path, with its authority as the Host (as nginx does).
+test('absolute-form targets are forwarded as paths; two Host headers and OPTIONS * get 400 and reach no backend', async (t) => {
+  const backend = await startBackend(t, 'web');
+  const lb = await startBalancer(t, { BACKENDS: backend.id });
+  await waitForUp(lb, [backend.id]);
+
+  const absolute = parseRawResponse(await rawExchange(t, lb.port, 'GET http://abs.example/a?b=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+  assert.equal(absolute.status, 200);
+  assert.deepEqual(backend.requests.map((r) => [r.url, r.headers.host]), [['/a?b=1', 'abs.example']]);
+
+  const status = parseRawResponse(await rawExchange(t, lb.port, 'GET http://abs.example/_lb/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+  assert.equal(status.status, 200);
+  assert.match(status.body, /"backends"/, 'the balancer answered /_lb/status itself');
+
+  for (const [what, bytes, sentence] of [
+    ['two Host headers', 'GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n', 'The request has more than one Host header.\n'],
+    ['OPTIONS *', 'OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n', 'The request target must be a path starting with "/" or an http:// URL.\n'],
+  ] as const) {
+    const reply = parseRawResponse(await rawExchange(t, lb.port, bytes));
+    assert.equal(reply.status, 400, what);
+    assert.equal(reply.body, sentence, what);
+  }
+  assert.equal(backend.requests.length, 1, 'only the absolute-form request reached the backend');
+  const [seen] = (await lb.status()).backends;
+  assert.equal(seen?.failures, 0, 'no request was held against the backend');
+});

@@ -22,3 +22,23 @@ export class ConfigError extends VisitCounterError {
     this.variable = variable;
   }
 }
+
+const LISTEN_REASONS: Record<string, string> = {
+  EADDRINUSE: 'another process already listens on that port',
+  EADDRNOTAVAIL: 'that address does not belong to this machine',
+  EACCES: 'this process may not use that port',
+  ENOTFOUND: 'that host name does not resolve',
+  EAI_AGAIN: 'that host name could not be resolved',
+};
+
+/** The server could not listen: the sentence names HOST and PORT, and why in plain words (no
+ * `cause`: the log would append Node's own message to the sentence). */
+export class ListenError extends VisitCounterError {
+  /** `who`: the subject of the sentence (`The replica`, `The balancer`); `code`: the service's stable code. */
+  constructor(who: string, code: string, host: string | undefined, port: number, cause: unknown) {
+    const errno = (cause as NodeJS.ErrnoException).code ?? '';
+    const reason = LISTEN_REASONS[errno] ?? (cause as Error).message;
+    const where = host === undefined ? `PORT=${port} (HOST unset: all addresses)` : `HOST=${host} PORT=${port}`;
+    super(code, 500, `${who} cannot listen on ${where}: ${reason}${errno === '' ? '' : ` (${errno})`}.`);
+  }
+}

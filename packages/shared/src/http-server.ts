@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type RequestListener, type Server, 
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { readInteger, type Env } from './config.js';
+import { checkRequest } from './request-target.js';
 import { sendError } from './respond.js';
 
 export interface HttpServerLimits {
@@ -80,13 +81,14 @@ export function createHttpServer(limits: HttpServerLimits, handler: RequestListe
   const clientError = (status: number, sentence: string, fields: Record<string, unknown>): void => {
     logger.info({ ...fields, status }, 'client error: %s', sentence);
   };
-  // HTTP/1.1 requires a Host header. Node's own check answers 400 with an empty body and
-  // skips the services' handlers; this one says why.
+  // What HTTP/1.1 asks of every request before a handler sees it (request-target.ts). Node's
+  // own Host check answers 400 with an empty body and skips the services' handlers; this one
+  // says why, and also takes an absolute-form target as the path it names.
   const serve: RequestListener = (req, res) => {
-    if (req.headers.host === undefined && req.httpVersion === '1.1') {
-      const sentence = 'The request has no Host header, which HTTP/1.1 requires.';
-      clientError(400, sentence, { code: 'HTTP_MISSING_HOST', remoteAddress: req.socket.remoteAddress });
-      sendError(req, res, 400, 'HTTP_MISSING_HOST', sentence, { connection: 'close' });
+    const problem = checkRequest(req);
+    if (problem) {
+      clientError(400, problem.sentence, { code: problem.code, remoteAddress: req.socket.remoteAddress });
+      sendError(req, res, 400, problem.code, problem.sentence, { connection: 'close' });
       return;
     }
     handler(req, res);

@@ -3,7 +3,7 @@
 // gracefully and exit 0.
 
 import type { Logger } from 'pino';
-import { ConfigError } from './errors.js';
+import { ConfigError, VisitCounterError } from './errors.js';
 
 /** Runs `load`; on a ConfigError prints `service: invalid configuration: ...` and exits 1. */
 export function loadConfigOrExit<T>(service: string, load: () => T): T {
@@ -23,15 +23,27 @@ export interface Service {
   close(): Promise<void>;
 }
 
-/** Listens (exit 1 when the port cannot be had), then closes gracefully on SIGTERM or SIGINT. */
+/**
+ * Listens (exit 1 when the port cannot be had), then closes gracefully on SIGTERM or SIGINT.
+ * A repeated signal while closing is logged and changes nothing: the requests in flight still
+ * finish, within the grace period (Node's default would kill the process at once and cut them).
+ */
 export async function serveUntilSignal(service: Service, logger: Logger, port: number): Promise<void> {
   try {
     await service.listen();
   } catch (error) {
-    logger.fatal({ err: error }, 'could not listen on port %d', port);
+    // A ListenError is one sentence naming HOST and PORT: it is the line's message.
+    if (error instanceof VisitCounterError) logger.fatal({ err: error }, error.message);
+    else logger.fatal({ err: error }, 'could not listen on port %d', port);
     process.exit(1);
   }
+  let stopping = false;
   const shutdown = (signal: string): void => {
+    if (stopping) {
+      logger.warn({ signal }, 'already shutting down: requests in flight still finish (SIGKILL stops at once)');
+      return;
+    }
+    stopping = true;
     logger.info({ signal }, 'shutting down: finishing requests in flight');
     service.close().then(
       () => {
@@ -44,6 +56,6 @@ export async function serveUntilSignal(service: Service, logger: Logger, port: n
       },
     );
   };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
 }

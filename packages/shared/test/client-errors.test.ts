@@ -12,7 +12,8 @@ import { captureLogs } from '@visit-counter/shared/test-helpers';
 
 /**
  * The handler: `/slow/*` answers after 50 ms, `/stream/*` writes its answer in three parts
- * 20 ms apart, anything else at once; a request with a body is answered once it has all arrived.
+ * 20 ms apart, anything else at once (`ok <path>`, and the Host when it is not `x`); a request
+ * with a body is answered once it has all arrived.
  */
 function handler(req: IncomingMessage, res: ServerResponse): void {
   const path = req.url ?? '';
@@ -24,7 +25,8 @@ function handler(req: IncomingMessage, res: ServerResponse): void {
       setTimeout(() => res.end('part 3\n'), 40);
       return;
     }
-    setTimeout(() => res.end(`ok ${path}\n`), path.startsWith('/slow/') ? 50 : 0);
+    const host = req.headers.host === undefined || req.headers.host === 'x' ? '' : ` (host ${req.headers.host})`; // only the absolute-form case names another
+    setTimeout(() => res.end(`ok ${req.url}${host}\n`), path.startsWith('/slow/') ? 50 : 0);
   });
 }
 
@@ -102,6 +104,13 @@ const cases: Array<{ name: string; chunks: string[]; gapMs?: number; expected: A
     expected: [MALFORMED],
   },
   { name: 'HTTP/1.1 without Host', chunks: ['GET / HTTP/1.1\r\n\r\n'], expected: [[400, 'The request has no Host header, which HTTP/1.1 requires.\n']] },
+  { name: 'two Host headers', chunks: ['GET /a HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n'], expected: [[400, 'The request has more than one Host header.\n']] },
+  { name: 'OPTIONS *', chunks: ['OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n'], expected: [[400, 'The request target must be a path starting with "/" or an http:// URL.\n']] },
+  {
+    name: 'absolute-form targets, as clients configured for a proxy send them, are their paths',
+    chunks: [get('http://abs.example/abs?q=1') + get('HTTP://abs.example:8080') + get('http://abs.example?only=query', 'Connection: close\r\n')],
+    expected: [[200, 'ok /abs?q=1 (host abs.example)\n'], [200, 'ok / (host abs.example:8080)\n'], [200, 'ok /?only=query (host abs.example)\n']],
+  },
   { name: 'an expectation other than 100-continue', chunks: [get('/a', 'Expect: something-else\r\n')], expected: [[417, 'The only expectation this server meets is Expect: 100-continue.\n']] },
   { name: 'CONNECT', chunks: ['CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n'], expected: [[405, 'CONNECT is not supported: this server is not a forward proxy.\n']] },
 ];

@@ -52,22 +52,3 @@ export class ShuttingDownError extends VisitCounterError {
     super('WEB_SHUTTING_DOWN', 503, 'This replica is shutting down; other replicas take new requests.');
   }
 }
-
-const LISTEN_REASONS: Record<string, string> = {
-  EADDRINUSE: 'another process already listens on that port',
-  EADDRNOTAVAIL: 'that address does not belong to this machine',
-  EACCES: 'this process may not use that port',
-  ENOTFOUND: 'that host name does not resolve',
-  EAI_AGAIN: 'that host name could not be resolved',
-};
-
-/** The server could not listen: the sentence names HOST and PORT, and why in plain words (no
- * `cause`: the log would append Node's own message to the sentence). */
-export class ListenError extends VisitCounterError {
-  constructor(host: string | undefined, port: number, cause: unknown) {
-    const code = (cause as NodeJS.ErrnoException).code ?? '';
-    const reason = LISTEN_REASONS[code] ?? (cause as Error).message;
-    const where = host === undefined ? `PORT=${port} (HOST unset: all addresses)` : `HOST=${host} PORT=${port}`;
-    super('WEB_LISTEN_FAILED', 500, `The replica cannot listen on ${where}: ${reason}${code === '' ? '' : ` (${code})`}.`);
-  }
-}

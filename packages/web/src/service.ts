@@ -3,11 +3,10 @@
 
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { createGracefulClose, createHttpServer, listen, logAccess, type Logger } from '@visit-counter/shared';
+import { ListenError, createGracefulClose, createHttpServer, listen, logAccess, type Logger } from '@visit-counter/shared';
 import type { WebConfig } from './config.js';
 import { createCounter } from './counter.js';
 import { createRedisClient } from './redis-client.js';
-import { ListenError } from './errors.js';
 import { createRouter, isProbe } from './routes.js';
 
 export interface WebService {
@@ -61,7 +60,7 @@ export function createWebService(config: WebConfig, logger: Logger): WebService 
       // Connect in the background: a replica starts even when Redis is not up yet and answers 503 until it is.
       redis.connect().catch(() => undefined);
       const port = await listen(server, config.port, config.host).catch((error: unknown) => {
-        throw new ListenError(config.host, config.port, error);
+        throw new ListenError('The replica', 'WEB_LISTEN_FAILED', config.host, config.port, error);
       });
       logger.info({ port, instance: config.instanceName }, 'web replica listening on port %d', port);
       return port;

@@ -36,7 +36,7 @@ test('close() lets a GET / in flight finish and refuses new connections', { time
   assert.equal(service.server.listening, false);
 });
 
-test('SIGTERM: the process finishes the request in flight, quits Redis and exits 0', { timeout: 20_000 }, async (t) => {
+test('SIGTERM: the process finishes the request in flight, quits Redis and exits 0, a second SIGTERM notwithstanding', { timeout: 20_000 }, async (t) => {
   const redis = await startTestRedis(t);
   const main = spawnMain(t, { ...ENV, PORT: '0', HOST: '127.0.0.1', REDIS_URL: redis.url, INSTANCE_NAME: 'test-host', LOG_FORMAT: 'json', LOG_LEVEL: 'info' });
   let port = 0;
@@ -56,6 +56,10 @@ test('SIGTERM: the process finishes the request in flight, quits Redis and exits
 
   main.child.kill('SIGTERM');
   await waitFor('the replica to log the shutdown', () => main.logLines().some((line) => line['signal'] === 'SIGTERM'));
+  // An impatient second signal (docker stop twice, Ctrl-C twice) changes nothing: Node's default
+  // would kill the process at once and cut the visit in flight.
+  main.child.kill('SIGTERM');
+  await waitFor('the second signal to be logged', () => main.logLines().some((line) => line['level'] === 40 && String(line['msg']).startsWith('already shutting down')));
   // The log line comes just before the listener closes, so poll until connections are refused.
   await waitFor('the replica to refuse new connections', () =>
     get(port, '/healthz').then(
