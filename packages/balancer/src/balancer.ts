@@ -112,6 +112,7 @@ export function createBalancer(config: BalancerConfig, deps: BalancerDeps): Bala
     route,
     trustProxy: config.trustProxy,
     connectTimeoutMs: config.upstream.connectTimeoutMs,
+    headersTimeoutMs: config.upstream.headersTimeoutMs,
     bodyTimeoutMs: config.upstream.bodyTimeoutMs,
     retryAfterSeconds: config.retryAfterSeconds,
     logger,

@@ -7,7 +7,7 @@
 import type { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 
-/** Bytes held past the body before reading stops. */
+/** Bytes held past the body before reading stops (then only the handshake's time-out ends a wait). */
 const HOLD_LIMIT = 64 * 1024;
 
 export interface BodyRelay {

@@ -26,14 +26,24 @@ export interface HandshakeRequest {
   headers: string[];
 }
 
-/** Sends the handshake on `upstream`; the answer tells what came back. */
-export function sendHandshake(upstream: Socket, { method, url, headers }: HandshakeRequest): Handshake {
+/**
+ * Sends the handshake on `upstream` and waits at most `headersTimeoutMs` for the answer head;
+ * after that the answer rejects with code `UND_ERR_HEADERS_TIMEOUT` (undici's, so it is
+ * classified as the other paths' timeouts are) and the connection is closed.
+ */
+export function sendHandshake(upstream: Socket, { method, url, headers }: HandshakeRequest, headersTimeoutMs: number): Handshake {
   const outgoing = request({ method, path: url, headers, setHost: false, createConnection: () => upstream });
   const answer = new Promise<HandshakeAnswer>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(Object.assign(new Error(`the backend sent no answer head within ${headersTimeoutMs} ms`), { code: 'UND_ERR_HEADERS_TIMEOUT' }));
+      outgoing.destroy();
+    }, headersTimeoutMs);
     outgoing.once('upgrade', (response: IncomingMessage, socket: Socket, head: Buffer) => {
+      clearTimeout(timer);
       resolve({ switched: true, response, socket, head });
     });
     outgoing.once('response', (response: IncomingMessage) => {
+      clearTimeout(timer);
       if (response.statusCode === 101) {
         // A 101 without Upgrade and Connection lines: no protocol named to switch to.
         reject(new Error('the backend answered 101 without naming a protocol'));
@@ -41,6 +51,7 @@ export function sendHandshake(upstream: Socket, { method, url, headers }: Handsh
       } else resolve({ switched: false, response });
     });
     outgoing.on('error', (error) => {
+      clearTimeout(timer);
       reject(error);
     });
   });

@@ -22,6 +22,8 @@ export interface UpgradeOptions {
   route: (host: string | undefined) => BackendPool | undefined;
   trustProxy: boolean;
   connectTimeoutMs: number;
+  /** How long a backend has to answer the handshake (UPSTREAM_HEADERS_TIMEOUT_MS). */
+  headersTimeoutMs: number;
   /** Silence allowed while a declined upgrade's answer body comes (UPSTREAM_BODY_TIMEOUT_MS). */
   bodyTimeoutMs: number;
   retryAfterSeconds: number;
@@ -82,7 +84,7 @@ export interface UpgradeHandler {
 }
 
 export function createUpgradeHandler(options: UpgradeOptions): UpgradeHandler {
-  const { route, trustProxy, connectTimeoutMs, bodyTimeoutMs, retryAfterSeconds, logger } = options;
+  const { route, trustProxy, connectTimeoutMs, headersTimeoutMs, bodyTimeoutMs, retryAfterSeconds, logger } = options;
   const clients = new Set<Socket>();
   const forwardContext = { proto: 'http', trustProxy, generateId: randomUUID } as const;
 
@@ -153,7 +155,7 @@ export function createUpgradeHandler(options: UpgradeOptions): UpgradeHandler {
       pool.releaseIfIdle(backend);
       tunnel.destroy();
     };
-    const handshake = sendHandshake(upstream, { method: req.method ?? 'GET', url: req.url ?? '/', headers });
+    const handshake = sendHandshake(upstream, { method: req.method ?? 'GET', url: req.url ?? '/', headers }, headersTimeoutMs);
     const clientGone = (): void => {
       release();
       handshake.request.destroy();

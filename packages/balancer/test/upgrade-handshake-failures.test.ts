@@ -1,5 +1,6 @@
-// A backend that takes an Upgrade handshake and then fails it: cutting the connection, or
-// answering a 101 that names no protocol (502 LB_UPSTREAM_FAILED). The client gets the error as a plain request would, its backend
+// A backend that takes an Upgrade handshake and then fails it: silent past
+// UPSTREAM_HEADERS_TIMEOUT_MS (504 LB_UPSTREAM_TIMEOUT), or cutting the connection (502
+// LB_UPSTREAM_FAILED). The client gets the error as a plain request would, its backend
 // connection is closed, nothing stays in flight, and the handshake is not sent to another
 // backend: it may have reached the first one.
 
@@ -18,6 +19,14 @@ const HANDSHAKE =
 const HEADERS_TIMEOUT_MS = 300;
 
 const cases: Array<{ name: string; backend: (socket: Socket) => void; status: number; code: string; error: (id: string) => string; minMs?: number }> = [
+  {
+    name: 'never answers',
+    backend: () => undefined,
+    status: 504,
+    code: 'LB_UPSTREAM_TIMEOUT',
+    error: (id) => `The backend ${id} did not answer in time.`,
+    minMs: HEADERS_TIMEOUT_MS,
+  },
   {
     name: 'cuts the connection',
     backend: (socket) => socket.destroy(),
