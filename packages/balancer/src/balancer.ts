@@ -122,7 +122,11 @@ export function createBalancer(config: BalancerConfig, deps: BalancerDeps): Bala
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     // The balancer's own endpoints answer an upgrade request as a plain one: never forwarded.
     if (isAdminPath(req.url)) onRequest(req, plainResponse(req, socket));
-    else void upgrade.handle(req, socket, head);
+    else
+      upgrade.handle(req, socket, head).catch((error: unknown) => {
+        logger.error({ err: error }, 'unexpected upgrade error');
+        socket.destroy();
+      });
   });
   /** The MAX_ACCEPT handles, once listen() has asked for them; undefined inside: none were added. */
   let adding: Promise<AcceptHandles | undefined> | undefined;
