@@ -5,7 +5,7 @@
 // environment.
 
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { isIP, type Socket } from 'node:net';
 import { ListenError, createGracefulClose, createHttpServer, listen, logAccess, type Logger } from '@visit-counter/shared';
 import { addAcceptHandles, type AcceptHandles } from './accept-handles.js';
@@ -19,6 +19,7 @@ import { createFastPath, type FastPath, type FastPathOptions as FastPathDeps } f
 import { createHostRouter } from './host-router.js';
 import { createUpstreamGroup, type UpstreamGroup } from './upstream-group.js';
 import type { PortSharing } from './port-sharing.js';
+import { plainResponse } from './plain-response.js';
 import { createProxy } from './proxy.js';
 import { countResponse, createStats } from './stats.js';
 import { createUpgradeHandler } from './upgrade.js';
@@ -87,35 +88,46 @@ export function createBalancer(config: BalancerConfig, deps: BalancerDeps): Bala
   });
   const proxy = createProxy({ route, stats, trustProxy: config.trustProxy, retryAfterSeconds: config.retryAfterSeconds, logger });
 
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const fields: Record<string, unknown> = {};
+    logAccess(logger, req, res, process.hrtime.bigint(), fields);
+    if (isAdminPath(req.url)) {
+      admin.handle(req, res);
+      return;
+    }
+    stats.requests += 1;
+    proxy(req, res, fields).then(
+      // A client that left before any answer got none: nothing to count.
+      () => res.headersSent && countResponse(stats, res.statusCode),
+      (error: unknown) => {
+        logger.error({ err: error }, 'unexpected proxy error');
+        res.destroy();
+      },
+    );
+  };
   const server = createHttpServer(
     config.limits,
-    (req, res) => {
-      const fields: Record<string, unknown> = {};
-      logAccess(logger, req, res, process.hrtime.bigint(), fields);
-      if (isAdminPath(req.url)) {
-        admin.handle(req, res);
-        return;
-      }
-      stats.requests += 1;
-      proxy(req, res, fields).then(
-        // A client that left before any answer got none: nothing to count.
-        () => res.headersSent && countResponse(stats, res.statusCode),
-        (error: unknown) => {
-          logger.error({ err: error }, 'unexpected proxy error');
-          res.destroy();
-        },
-      );
-    },
+    onRequest,
     logger,
   );
   const upgrade = createUpgradeHandler({
     route,
     trustProxy: config.trustProxy,
     connectTimeoutMs: config.upstream.connectTimeoutMs,
+    headersTimeoutMs: config.upstream.headersTimeoutMs,
+    bodyTimeoutMs: config.upstream.bodyTimeoutMs,
     retryAfterSeconds: config.retryAfterSeconds,
     logger,
   });
-  server.on('upgrade', (req, socket, head) => void upgrade.handle(req, socket as Socket, head));
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    // The balancer's own endpoints answer an upgrade request as a plain one: never forwarded.
+    if (isAdminPath(req.url)) onRequest(req, plainResponse(req, socket));
+    else
+      upgrade.handle(req, socket, head).catch((error: unknown) => {
+        logger.error({ err: error }, 'unexpected upgrade error');
+        socket.destroy();
+      });
+  });
   /** The MAX_ACCEPT handles, once listen() has asked for them; undefined inside: none were added. */
   let adding: Promise<AcceptHandles | undefined> | undefined;
   const closeServer = createGracefulClose(server, config.shutdownGraceMs, async () => (await adding)?.close());

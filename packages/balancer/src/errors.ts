@@ -119,3 +119,10 @@ export function classifyUpstreamError(backend: string, error: unknown): Upstream
   if (TIMEOUTS.has(code)) return { notSent: false, error: new UpstreamTimeoutError(backend, error), cause: code };
   return { notSent: false, error: new UpstreamFailedError(backend, error), cause: code };
 }
+
+/** An Upgrade request whose body is chunked: its end cannot be found without decoding it (upgrade.ts). */
+export class UpgradeBodyError extends VisitCounterError {
+  constructor() {
+    super('LB_UPGRADE_BODY', 501, 'An Upgrade request with a chunked body (Transfer-Encoding) cannot be forwarded; send the body with a Content-Length.');
+  }
+}

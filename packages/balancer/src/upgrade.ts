@@ -1,27 +1,53 @@
 // WebSocket (and any other HTTP/1.1 Upgrade) pass-through: the handshake goes to the next
-// healthy backend over a fresh connection, then bytes flow both ways untouched.
+// healthy backend over a fresh connection. Only its 101 makes a tunnel, in which bytes flow both
+// ways untouched; any other answer is this request's answer, and the connection ends after it
+// (a tunnel to one backend would carry later requests unseen: no forwarding headers, no round
+// robin). Once the head has left, the request is never sent to another backend.
 
 import type { IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { Logger, VisitCounterError } from '@visit-counter/shared';
 import type { BackendPool } from './backend-pool.js';
-import { recordUpstreamFailure, type Backend } from './backend.js';
-import { NoHealthyBackendError, NoRouteError } from './errors.js';
+import { recordDraining, recordUpstreamFailure, type Backend } from './backend.js';
+import { NoHealthyBackendError, NoRouteError, UpgradeBodyError } from './errors.js';
 import { readClientHead } from './forward-headers.js';
-import { CLOSE_LINES, rawErrorResponse } from './raw-answer.js';
+import { BACKEND_HEADER } from './proxy.js';
+import { CLOSE_LINES, rawErrorResponse, statusLine } from './raw-answer.js';
+import { relayBody } from './upgrade-body.js';
+import { sendDeclined } from './upgrade-declined.js';
+import { sendHandshake, type HandshakeAnswer } from './upgrade-handshake.js';
 
 export interface UpgradeOptions {
   route: (host: string | undefined) => BackendPool | undefined;
   trustProxy: boolean;
   connectTimeoutMs: number;
+  /** How long a backend has to answer the handshake (UPSTREAM_HEADERS_TIMEOUT_MS). */
+  headersTimeoutMs: number;
+  /** Silence allowed while a declined upgrade's answer body comes (UPSTREAM_BODY_TIMEOUT_MS). */
+  bodyTimeoutMs: number;
   retryAfterSeconds: number;
   logger: Logger;
+}
+
+/** How long a client whose connection ends after its answer may take to close it. */
+const LINGER_MS = 5_000;
+
+/**
+ * The connection ends once what was written has gone (the caller ends it, or a pipe does).
+ * What the client still sends is read and dropped: closing on unread bytes would reset the
+ * connection, and could cost the client its answer.
+ */
+function lingerClose(client: Socket): void {
+  client.on('data', () => undefined);
+  client.resume();
+  client.setTimeout(LINGER_MS, () => client.destroy());
 }
 
 /** The same error answer as the other paths give (format by Accept, code, request id), then the end. */
 function refuse(socket: Socket, req: IncomingMessage, error: VisitCounterError, extra: readonly string[]): void {
   // Not head-only (an upgrade is a GET), and the connection ends with this answer.
+  lingerClose(socket);
   socket.end(rawErrorResponse(error, req.headers.accept, extra, false, CLOSE_LINES));
 }
 
@@ -43,22 +69,39 @@ function open(backend: Backend, timeoutMs: number): Promise<Socket> {
   });
 }
 
+/** The 101 head as the backend sent it: its Upgrade and Connection lines are the point. */
+function switchingHead(response: IncomingMessage): string {
+  let head = statusLine(101);
+  const raw = response.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) head += `${raw[i] as string}: ${raw[i + 1] as string}\r\n`;
+  return head + '\r\n';
+}
+
 export interface UpgradeHandler {
   handle(req: IncomingMessage, client: Socket, head: Buffer): Promise<void>;
-  /** Cuts every open tunnel: they are no longer the HTTP server's to close, yet keep it open. */
+  /** Cuts every upgrade connection: they are no longer the HTTP server's to close, yet keep it open. */
   closeAll(): void;
 }
 
-export function createUpgradeHandler({ route, trustProxy, connectTimeoutMs, retryAfterSeconds, logger }: UpgradeOptions): UpgradeHandler {
-  const tunnels = new Set<Socket>();
+export function createUpgradeHandler(options: UpgradeOptions): UpgradeHandler {
+  const { route, trustProxy, connectTimeoutMs, headersTimeoutMs, bodyTimeoutMs, retryAfterSeconds, logger } = options;
+  const clients = new Set<Socket>();
   const forwardContext = { proto: 'http', trustProxy, generateId: randomUUID } as const;
+
   const handle = async (req: IncomingMessage, client: Socket, head: Buffer): Promise<void> => {
     client.on('error', () => client.destroy());
+    clients.add(client);
+    client.once('close', () => clients.delete(client));
     const { headers, requestId, host } = readClientHead(req, forwardContext, true);
     const pool = route(host);
     const ids = ['x-request-id', requestId];
     if (!pool) {
       refuse(client, req, new NoRouteError(host), ids);
+      return;
+    }
+    if (req.headers['transfer-encoding'] !== undefined) {
+      // Its end could not be found without decoding it, and what follows must not reach the backend.
+      refuse(client, req, new UpgradeBodyError(), ids);
       return;
     }
     const tried = new Set<Backend>();
@@ -79,40 +122,104 @@ export function createUpgradeHandler({ route, trustProxy, connectTimeoutMs, retr
         return;
       }
       if (client.destroyed) {
-        // The client left while the backend connection was being made: no tunnel to build.
+        // The client left while the backend connection was being made: no handshake to send.
         upstream.destroy();
         return;
       }
-      backend.requests += 1;
-      backend.inFlight += 1;
-      logger.info({ backend: backend.id, path: req.url, requestId }, 'upgrade to %s via %s', req.headers.upgrade, backend.id);
-      let head0 = `${req.method} ${req.url} HTTP/1.1\r\n`;
-      for (let i = 0; i < headers.length; i += 2) head0 += `${headers[i]}: ${headers[i + 1]}\r\n`;
-      upstream.write(head0 + '\r\n');
-      if (head.length > 0) upstream.write(head);
-      let released = false;
-      tunnels.add(client);
-      const release = (): void => {
-        if (released) return;
-        released = true;
-        tunnels.delete(client);
-        backend.inFlight -= 1;
-        pool.releaseIfIdle(backend);
-        client.destroy();
-        upstream.destroy();
-      };
-      upstream.on('error', release);
-      upstream.on('close', release);
-      client.on('close', release);
-      upstream.pipe(client);
-      client.pipe(upstream);
+      await exchange(req, client, head, headers, requestId, backend, pool, upstream);
       return;
     }
   };
+
+  /** From here on the request may have reached `backend`: whatever happens, no other backend gets it. */
+  const exchange = async (
+    req: IncomingMessage,
+    client: Socket,
+    head: Buffer,
+    headers: string[],
+    requestId: string,
+    backend: Backend,
+    pool: BackendPool,
+    upstream: Socket,
+  ): Promise<void> => {
+    backend.requests += 1;
+    backend.inFlight += 1;
+    logger.info({ backend: backend.id, path: req.url, requestId }, 'upgrade to %s via %s', req.headers.upgrade, backend.id);
+    let released = false;
+    let tunnel: Socket = upstream;
+    /** The backend's part is over: no longer in flight, its connection closed. */
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      backend.inFlight -= 1;
+      pool.releaseIfIdle(backend);
+      tunnel.destroy();
+    };
+    const handshake = sendHandshake(upstream, { method: req.method ?? 'GET', url: req.url ?? '/', headers }, headersTimeoutMs);
+    const clientGone = (): void => {
+      release();
+      handshake.request.destroy();
+      client.destroy();
+    };
+    client.once('close', clientGone);
+    // A client that ends its side before the answer has given up, as Node's server takes it.
+    client.once('end', clientGone);
+    const body = relayBody(client, head, Number(req.headers['content-length'] ?? 0), handshake.request);
+    let answer: HandshakeAnswer;
+    try {
+      answer = await handshake.answer;
+    } catch (error) {
+      body.stop();
+      client.off('end', clientGone);
+      if (released) return; // the client left first: nobody to answer
+      release();
+      const failure = recordUpstreamFailure(backend, error, logger);
+      logger.warn({ backend: backend.id, requestId, code: failure.error.code, cause: failure.cause }, 'upgrade via %s failed: %s', backend.id, failure.error.message);
+      refuse(client, req, failure.error, ['x-request-id', requestId]);
+      return;
+    }
+    const past = body.stop();
+    client.off('end', clientGone);
+    if (released) {
+      answer.response.destroy();
+      if (answer.switched) answer.socket.destroy();
+      return;
+    }
+    if (!answer.switched) {
+      // Declined: this answer, then the end of the connection; never a tunnel.
+      const { response } = answer;
+      logger.info({ backend: backend.id, requestId, status: response.statusCode }, 'upgrade declined by %s with %d', backend.id, response.statusCode ?? 0);
+      lingerClose(client);
+      const { draining } = sendDeclined(client, response, [BACKEND_HEADER, backend.id, 'x-request-id', requestId], bodyTimeoutMs);
+      if (draining) recordDraining(backend, logger);
+      response.once('end', release);
+      // Cut short (the backend left, or fell silent): the client cannot get a whole answer.
+      response.once('close', () => {
+        if (!response.complete) client.destroy();
+        release();
+      });
+      return;
+    }
+    client.off('close', clientGone);
+    tunnel = answer.socket;
+    const cut = (): void => {
+      release();
+      client.destroy();
+    };
+    tunnel.on('error', cut);
+    tunnel.on('close', cut);
+    client.on('close', cut);
+    client.write(switchingHead(answer.response), 'latin1');
+    if (answer.head.length > 0) client.write(answer.head);
+    if (past.length > 0) tunnel.write(past);
+    tunnel.pipe(client);
+    client.pipe(tunnel);
+  };
+
   return {
     handle,
     closeAll() {
-      for (const client of tunnels) client.destroy();
+      for (const client of clients) client.destroy();
     },
   };
 }

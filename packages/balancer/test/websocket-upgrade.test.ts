@@ -111,3 +111,19 @@ test('an upgrade for a host with no route gets 404 LB_NO_ROUTE, as a plain reque
   const plain = await lb.client.get('/', { accept: 'application/json', host: 'visits.example' });
   assert.deepEqual(JSON.parse(plain.body), JSON.parse(json.body));
 });
+
+test('bytes the client sends right behind its handshake reach the backend through the tunnel, after the 101', { timeout: 20_000 }, async (t) => {
+  const [a] = await startBackends(t, ['a']);
+  assert.ok(a);
+  const tunnels = acceptUpgrades(a);
+  const lb = await startBalancer(t, { BACKENDS: a.id });
+  await waitForUp(lb, [a.id]);
+
+  const socket = await openSocket(t, lb.port);
+  const echoed = readUntil(socket, 'early frame');
+  socket.write(HANDSHAKE + 'early frame');
+  const text = await echoed;
+  assert.equal(parseRawResponse(text).status, 101);
+  assert.ok(text.endsWith('\r\n\r\nearly frame'), `the 101 head, then the echo: ${JSON.stringify(text)}`);
+  assert.equal(tunnels.handshakes.length, 1);
+});

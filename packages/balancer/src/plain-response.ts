@@ -1,0 +1,22 @@
+// A response for a request Node's server handed over as an upgrade, to answer it as a plain
+// request instead (the balancer's own /_lb endpoints are never forwarded, upgrade or not): a
+// ServerResponse on its socket, and the connection ends after the answer.
+
+import { ServerResponse, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+
+export function plainResponse(req: IncomingMessage, socket: Socket): ServerResponse {
+  const res = new ServerResponse(req);
+  res.shouldKeepAlive = false; // `connection: close` in the head
+  socket.on('error', () => socket.destroy());
+  res.assignSocket(socket);
+  res.once('finish', () => {
+    res.detachSocket(socket);
+    socket.end();
+  });
+  // What the client still sends is read and dropped: closing on unread bytes would reset the
+  // connection, and could cost the client its answer.
+  socket.on('data', () => undefined);
+  socket.resume();
+  return res;
+}
