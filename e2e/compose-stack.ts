@@ -83,10 +83,17 @@ async function removeContainer(name: string): Promise<void> {
   await docker(['rm', '-f', name]).catch(() => undefined);
 }
 
-export function createStack(httpPort: number) {
+export interface StackOptions {
+  /** The compose project name; each test file's stack has its own. */
+  project?: string;
+  /** The compose files, in order. */
+  files?: readonly string[];
+}
+
+export function createStack(httpPort: number, { project = PROJECT, files = ['compose.yaml'] }: StackOptions = {}) {
   const env = { HTTP_PORT: String(httpPort), BUILD_NETWORK: process.env['BUILD_NETWORK'] ?? 'host' };
   const compose = async (...args: string[]): Promise<string> => {
-    const result = await run(COMPOSE, ['-p', PROJECT, '-f', 'compose.yaml', ...args], env);
+    const result = await run(COMPOSE, ['-p', project, ...files.flatMap((file) => ['-f', file]), ...args], env);
     if (result.code !== 0) throw new Error(`${COMPOSE} ${args.join(' ')} exited ${result.code}:\n${result.stderr}${result.stdout}`);
     return result.stdout;
   };
@@ -101,12 +108,12 @@ export function createStack(httpPort: number) {
      * (so `web` resolves) and published on 127.0.0.1:`hostPort`; removed by `remove()`.
      */
     async extraBalancer(name: string, hostPort: number, env: Record<string, string>): Promise<{ remove(): Promise<void> }> {
-      const container = `${PROJECT}-${name}`;
+      const container = `${project}-${name}`;
       const remove = (): Promise<void> => removeContainer(container);
       await remove();
       const envArgs = Object.entries(env).flatMap(([key, value]) => ['-e', `${key}=${value}`]);
-      await docker(['create', '--name', container, '--init', '--network', `${PROJECT}_frontend`, '-p', `127.0.0.1:${hostPort}:8080`, ...envArgs, 'visit-counter-balancer']);
-      await docker(['network', 'connect', `${PROJECT}_backend`, container]);
+      await docker(['create', '--name', container, '--init', '--network', `${project}_frontend`, '-p', `127.0.0.1:${hostPort}:8080`, ...envArgs, 'visit-counter-balancer']);
+      await docker(['network', 'connect', `${project}_backend`, container]);
       await docker(['start', container]);
       return { remove };
     },
@@ -115,10 +122,10 @@ export function createStack(httpPort: number) {
      * and `compose down` cannot remove the networks while it is attached to them.
      */
     removeExtraBalancer(name: string): Promise<void> {
-      return removeContainer(`${PROJECT}-${name}`);
+      return removeContainer(`${project}-${name}`);
     },
-    async counter(): Promise<number> {
-      const out = (await compose('exec', '-T', 'redis', 'redis-cli', 'GET', 'visits')).trim();
+    async counter(key = 'visits'): Promise<number> {
+      const out = (await compose('exec', '-T', 'redis', 'redis-cli', 'GET', key)).trim();
       return out === '' ? 0 : Number(out);
     },
   };
@@ -129,9 +136,9 @@ export interface Reply {
   body: string;
 }
 
-export function get(port: number, path = '/', timeoutMs = 10_000): Promise<Reply> {
+export function get(port: number, path = '/', timeoutMs = 10_000, headers: Record<string, string> = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent: false, timeout: timeoutMs }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, headers, agent: false, timeout: timeoutMs }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));

@@ -1,0 +1,83 @@
+// Host-based routing through Docker: compose.yaml with compose.host-routing.yaml on top, as its
+// header says to run it. Each host name reaches its own service's replicas in round robin,
+// other hosts the visit counter, and scaling one service is picked up without a restart.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { createStack, get, pickPort, waitFor } from './compose-stack.js';
+
+const port = await pickPort(Number(process.env['E2E_HOSTS_HTTP_PORT'] ?? 8088));
+const stack = createStack(port, { project: 'visit-counter-e2e-hosts', files: ['compose.yaml', 'compose.host-routing.yaml'] });
+
+interface RouteStatus {
+  route: string;
+  backends: number;
+  up: number;
+}
+
+async function routes(): Promise<Record<string, RouteStatus>> {
+  const reply = await get(port, '/_lb/status');
+  if (reply.status !== 200) throw new Error(`/_lb/status answered ${reply.status}`);
+  const parsed = JSON.parse(reply.body) as { routes: RouteStatus[] };
+  return Object.fromEntries(parsed.routes.map((route) => [route.route, route]));
+}
+
+/** Waits until the route for `name` has exactly `count` backends, all up. */
+function upIn(name: string, count: number, timeoutMs: number): Promise<true> {
+  return waitFor(`${count} backends up for ${name}`, async () => {
+    const route = (await routes())[name];
+    return route?.backends === count && route.up === count ? true : undefined;
+  }, timeoutMs);
+}
+
+/** `count` requests with `host` as the Host header: the hostname each answer names. */
+async function hostnames(host: string, count: number, pattern: RegExp): Promise<string[]> {
+  const names: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const reply = await get(port, '/', 10_000, { host });
+    assert.equal(reply.status, 200, `${host}: ${reply.body}`);
+    const match = pattern.exec(reply.body);
+    assert.ok(match, `${host} answered ${JSON.stringify(reply.body)}`);
+    names.push(match[1] as string);
+  }
+  return names;
+}
+
+const API = /^Hi there fella, from the api on (\S+) \(visit \d+\)\n$/;
+const FRONTEND = /^Hello from the frontend on (\S+) \(visit \d+\)\n$/;
+const WEB = /^I've been visited \d+ times, and my hostname is (\S+)\n$/;
+
+before(async () => {
+  await stack.compose('down', '-v', '--remove-orphans', '--timeout', '5');
+  await stack.compose('build');
+  await stack.compose('up', '-d');
+  await Promise.all([upIn('api.app.dev', 2, 120_000), upIn('*.app.dev', 1, 120_000)]);
+});
+
+after(async () => {
+  if (process.env['E2E_KEEP'] === '1') return;
+  await stack.compose('down', '-v', '--remove-orphans', '--timeout', '10').catch(() => undefined);
+});
+
+test('each host name reaches its own service in round robin; other hosts the visit counter', async () => {
+  const api = await hostnames('api.app.dev', 6, API);
+  assert.equal(new Set(api).size, 2, `two api replicas take turns: ${api.join(' ')}`);
+  assert.deepEqual(api.slice(2), api.slice(0, 4), 'in a fixed order');
+
+  assert.equal(new Set(await hostnames('app.app.dev', 3, FRONTEND)).size, 1, 'the frontend for app.app.dev');
+  assert.equal(new Set(await hostnames('www.app.dev', 2, FRONTEND)).size, 1, 'and for any other *.app.dev');
+  assert.equal(new Set(await hostnames('localhost', 6, WEB)).size, 3, 'other hosts: the three web replicas');
+
+  // Each service counts in its own key.
+  assert.equal(await stack.counter('api-visits'), 6);
+  assert.equal(await stack.counter('frontend-visits'), 5);
+  assert.equal(await stack.counter('visits'), 6);
+});
+
+test('--scale api=4 is picked up without a restart, and only for api.app.dev', async () => {
+  await stack.compose('up', '-d', '--no-recreate', '--scale', 'api=4');
+  await upIn('api.app.dev', 4, 30_000);
+  const api = await hostnames('api.app.dev', 8, API);
+  assert.equal(new Set(api).size, 4, `four api replicas: ${api.join(' ')}`);
+  assert.equal((await routes())['*.app.dev']?.backends, 1, 'the frontend keeps its one replica');
+});
