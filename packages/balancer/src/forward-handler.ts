@@ -84,6 +84,13 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, SinkEvents {
   }
 
   onError(error: Error): void {
+    // undici holds a 304 to the body its Content-Length announces, as for a 200; a 304 has no
+    // body whatever that header says (RFC 9110 8.6, the length a 200 would have), so the answer
+    // is complete. Only undici's connection to the backend is lost.
+    if (this.status === 304 && (error as { code?: unknown }).code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
+      this.onComplete();
+      return;
+    }
     this.finish();
     this.done(error);
   }

@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startBackend } from './helpers/fake-backend.js';
 import { startBalancer, waitForUp } from './helpers/balancer.js';
+import { openSocket, parseRawResponse, readUntil } from './helpers/http-client.js';
+import { startRawBackend } from './helpers/raw-backend.js';
 
 test('backend status codes, headers and bodies pass through', { timeout: 20_000 }, async (t) => {
   const backend = await startBackend(t, 'web', {
@@ -51,4 +53,24 @@ test('HEAD passes through without a body', { timeout: 20_000 }, async (t) => {
   assert.equal(backend.requests[0]?.method, 'HEAD');
   // The connection is still usable afterwards.
   assert.equal((await lb.client.get('/')).body, 'twelve bytes');
+});
+
+test('a 304 with the Content-Length a 200 would have is a whole answer, and the connection stays', { timeout: 20_000 }, async (t) => {
+  // RFC 9110 8.6 allows it; undici expects the announced body and reports a mismatch.
+  const backend = await startRawBackend(t, 'HTTP/1.1 304 Not Modified\r\nETag: "v1"\r\nContent-Length: 50\r\n\r\n');
+  const lb = await startBalancer(t, { BACKENDS: backend.id });
+  await waitForUp(lb, [backend.id]);
+
+  const socket = await openSocket(t, lb.port);
+  for (const path of ['/first', '/second']) {
+    const head = readUntil(socket, '\r\n\r\n');
+    socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nIf-None-Match: "v1"\r\n\r\n`);
+    const reply = parseRawResponse(await head);
+    assert.equal(reply.status, 304, path);
+    assert.equal(reply.headers['etag'], '"v1"', path);
+  }
+  assert.equal(socket.destroyed, false, 'the client connection is still open');
+  const status = await lb.status();
+  assert.equal(status.backends[0]?.failures, 0, 'not held against the backend');
+  assert.deepEqual(status.totals.errors, {});
 });

@@ -87,8 +87,8 @@ export function createHttpServer(limits: HttpServerLimits, handler: RequestListe
   const serve: RequestListener = (req, res) => {
     const problem = checkRequest(req);
     if (problem) {
-      clientError(400, problem.sentence, { code: problem.code, remoteAddress: req.socket.remoteAddress });
-      sendError(req, res, 400, problem.code, problem.sentence, { connection: 'close' });
+      clientError(problem.status, problem.sentence, { code: problem.code, remoteAddress: req.socket.remoteAddress });
+      sendError(req, res, problem.status, problem.code, problem.sentence, { connection: 'close' });
       return;
     }
     handler(req, res);

@@ -105,6 +105,16 @@ const cases: Array<{ name: string; chunks: string[]; gapMs?: number; expected: A
   },
   { name: 'HTTP/1.1 without Host', chunks: ['GET / HTTP/1.1\r\n\r\n'], expected: [[400, 'The request has no Host header, which HTTP/1.1 requires.\n']] },
   { name: 'two Host headers', chunks: ['GET /a HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n'], expected: [[400, 'The request has more than one Host header.\n']] },
+  {
+    name: 'a transfer coding other than chunked',
+    chunks: ['POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n'],
+    expected: [[501, 'The only transfer coding this server accepts is chunked.\n']],
+  },
+  {
+    name: 'a chunked body',
+    chunks: ['POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n'],
+    expected: [[200, 'ok /up\n']],
+  },
   { name: 'OPTIONS *', chunks: ['OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n'], expected: [[400, 'The request target must be a path starting with "/" or an http:// URL.\n']] },
   {
     name: 'absolute-form targets, as clients configured for a proxy send them, are their paths',
