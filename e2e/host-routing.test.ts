@@ -51,7 +51,7 @@ before(async () => {
   await stack.compose('down', '-v', '--remove-orphans', '--timeout', '5');
   await stack.compose('build');
   await stack.compose('up', '-d');
-  await Promise.all([upIn('api.app.dev', 2, 120_000), upIn('*.app.dev', 1, 120_000)]);
+  await Promise.all([upIn('api.app.dev', 2, 120_000), upIn('*.app.dev', 1, 120_000), upIn('*', 3, 120_000)]);
 });
 
 after(async () => {

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { isIP, type Socket } from 'node:net';
-import { ListenError, createGracefulClose, createHttpServer, listen, logAccess, type Logger } from '@visit-counter/shared';
+import { ListenError, checkRequest, createGracefulClose, createHttpServer, listen, logAccess, refuseRequest, type Logger } from '@visit-counter/shared';
 import { addAcceptHandles, type AcceptHandles } from './accept-handles.js';
 import { createAdmin, isAdminPath } from './admin.js';
 import type { ClusterLink } from './cluster.js';
@@ -120,8 +120,13 @@ export function createBalancer(config: BalancerConfig, deps: BalancerDeps): Bala
     logger,
   });
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-    // The balancer's own endpoints answer an upgrade request as a plain one: never forwarded.
-    if (isAdminPath(req.url)) onRequest(req, plainResponse(req, socket));
+    upgrade.track(socket);
+    // Node's server hands an upgrade request to this listener, past the checks every other
+    // request gets (createHttpServer): the same ones here, then the balancer's own endpoints
+    // answer it as a plain request, never forwarded.
+    const problem = checkRequest(req);
+    if (problem) refuseRequest(logger, req, plainResponse(req, socket), problem);
+    else if (isAdminPath(req.url)) onRequest(req, plainResponse(req, socket));
     else
       upgrade.handle(req, socket, head).catch((error: unknown) => {
         logger.error({ err: error }, 'unexpected upgrade error');

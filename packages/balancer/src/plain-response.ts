@@ -4,6 +4,7 @@
 
 import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
+import { lingerClose } from '@visit-counter/shared';
 
 export function plainResponse(req: IncomingMessage, socket: Socket): ServerResponse {
   const res = new ServerResponse(req);
@@ -12,11 +13,7 @@ export function plainResponse(req: IncomingMessage, socket: Socket): ServerRespo
   res.assignSocket(socket);
   res.once('finish', () => {
     res.detachSocket(socket);
-    socket.end();
+    lingerClose(socket);
   });
-  // What the client still sends is read and dropped: closing on unread bytes would reset the
-  // connection, and could cost the client its answer.
-  socket.on('data', () => undefined);
-  socket.resume();
   return res;
 }

@@ -7,7 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import type { Logger, VisitCounterError } from '@visit-counter/shared';
+import { LINGER_MS, lingerClose, type Logger, type VisitCounterError } from '@visit-counter/shared';
 import type { BackendPool } from './backend-pool.js';
 import { recordDraining, recordUpstreamFailure, type Backend } from './backend.js';
 import { NoHealthyBackendError, NoRouteError, UpgradeBodyError } from './errors.js';
@@ -30,25 +30,10 @@ export interface UpgradeOptions {
   logger: Logger;
 }
 
-/** How long a client whose connection ends after its answer may take to close it. */
-const LINGER_MS = 5_000;
-
-/**
- * The connection ends once what was written has gone (the caller ends it, or a pipe does).
- * What the client still sends is read and dropped: closing on unread bytes would reset the
- * connection, and could cost the client its answer.
- */
-function lingerClose(client: Socket): void {
-  client.on('data', () => undefined);
-  client.resume();
-  client.setTimeout(LINGER_MS, () => client.destroy());
-}
-
 /** The same error answer as the other paths give (format by Accept, code, request id), then the end. */
 function refuse(socket: Socket, req: IncomingMessage, error: VisitCounterError, extra: readonly string[]): void {
   // Not head-only (an upgrade is a GET), and the connection ends with this answer.
-  lingerClose(socket);
-  socket.end(rawErrorResponse(error, req.headers.accept, extra, false, CLOSE_LINES));
+  lingerClose(socket, rawErrorResponse(error, req.headers.accept, extra, false, CLOSE_LINES));
 }
 
 function open(backend: Backend, timeoutMs: number): Promise<Socket> {
@@ -79,6 +64,8 @@ function switchingHead(response: IncomingMessage): string {
 
 export interface UpgradeHandler {
   handle(req: IncomingMessage, client: Socket, head: Buffer): Promise<void>;
+  /** Counts a connection Node's server handed over as an upgrade among those closeAll() cuts. */
+  track(socket: Socket): void;
   /** Cuts every upgrade connection: they are no longer the HTTP server's to close, yet keep it open. */
   closeAll(): void;
 }
@@ -90,8 +77,6 @@ export function createUpgradeHandler(options: UpgradeOptions): UpgradeHandler {
 
   const handle = async (req: IncomingMessage, client: Socket, head: Buffer): Promise<void> => {
     client.on('error', () => client.destroy());
-    clients.add(client);
-    client.once('close', () => clients.delete(client));
     const { headers, requestId, host } = readClientHead(req, forwardContext, true);
     const pool = route(host);
     const ids = ['x-request-id', requestId];
@@ -189,7 +174,12 @@ export function createUpgradeHandler(options: UpgradeOptions): UpgradeHandler {
       // Declined: this answer, then the end of the connection; never a tunnel.
       const { response } = answer;
       logger.info({ backend: backend.id, requestId, status: response.statusCode }, 'upgrade declined by %s with %d', backend.id, response.statusCode ?? 0);
-      lingerClose(client);
+      // What the client sends meanwhile is read and dropped (unread, it would reset the
+      // connection); the answer's body may take its time (UPSTREAM_BODY_TIMEOUT_MS between
+      // bytes), and only then may the client linger.
+      client.on('data', () => undefined);
+      client.resume();
+      response.once('end', () => client.setTimeout(LINGER_MS, () => client.destroy()));
       const { draining } = sendDeclined(client, response, [BACKEND_HEADER, backend.id, 'x-request-id', requestId], bodyTimeoutMs);
       if (draining) recordDraining(backend, logger);
       response.once('end', release);
@@ -218,6 +208,10 @@ export function createUpgradeHandler(options: UpgradeOptions): UpgradeHandler {
 
   return {
     handle,
+    track(socket) {
+      clients.add(socket);
+      socket.once('close', () => clients.delete(socket));
+    },
     closeAll() {
       for (const client of clients) client.destroy();
     },

@@ -1,17 +1,23 @@
 // The balancer's own endpoints under /_lb are never forwarded, not even as an Upgrade request:
-// the balancer answers it as it answers the plain request, then ends the connection.
+// the balancer answers it as it answers the plain request, then ends the connection. An
+// Upgrade request gets the checks every request gets, too (one Host, a path as the target).
 
 import assert from 'node:assert/strict';
-import type { Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { test } from 'node:test';
 import { startBackend } from './helpers/fake-backend.js';
 import { startBalancer, waitForUp } from './helpers/balancer.js';
-import { parseRawResponse, rawExchange } from './helpers/http-client.js';
+import { parseRawResponse, rawExchange, readUntil } from './helpers/http-client.js';
 
 const UPGRADE = 'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n';
 
-const cases = [
+const HOST = 'Host: visits.example\r\n';
+
+const cases: Array<{ name: string; head: string; host?: string; status: number; code: string | undefined }> = [
   { name: 'GET /_lb/status', head: 'GET /_lb/status HTTP/1.1', status: 200, code: undefined },
+  { name: 'GET http://visits.example/_lb/healthz (absolute form)', head: 'GET http://visits.example/_lb/healthz HTTP/1.1', status: 200, code: undefined },
+  { name: 'GET /chat with two Host headers', head: 'GET /chat HTTP/1.1\r\nHost: other.example', status: 400, code: 'HTTP_DUPLICATE_HOST' },
+  { name: 'GET /chat without Host', head: 'GET /chat HTTP/1.1', host: '', status: 400, code: 'HTTP_MISSING_HOST' },
   { name: 'GET /_lb/healthz', head: 'GET /_lb/healthz HTTP/1.1', status: 200, code: undefined },
   { name: 'GET /_lb/unknown', head: 'GET /_lb/unknown HTTP/1.1', status: 404, code: 'LB_ADMIN_NOT_FOUND' },
   { name: 'POST /_lb/backends/x/drain with a wrong token', head: 'POST /_lb/backends/x/drain HTTP/1.1\r\nAuthorization: Bearer wrong', status: 401, code: 'LB_ADMIN_UNAUTHORIZED' },
@@ -28,7 +34,7 @@ for (const c of cases) {
     const lb = await startBalancer(t, { BACKENDS: backend.id, ADMIN_TOKEN: 'secret' });
     await waitForUp(lb, [backend.id]);
 
-    const text = await rawExchange(t, lb.port, `${c.head}\r\nHost: visits.example\r\n${UPGRADE}Accept: application/json\r\n\r\n`);
+    const text = await rawExchange(t, lb.port, `${c.head}\r\n${c.host ?? HOST}${UPGRADE}Accept: application/json\r\n\r\n`);
     const answer = parseRawResponse(text);
     assert.equal(answer.status, c.status, text);
     assert.equal(answer.headers['connection'], 'close');
@@ -41,3 +47,19 @@ for (const c of cases) {
     assert.equal(backend.requests.length, 0);
   });
 }
+
+test('an admin answer to an Upgrade request does not keep a client that never closes, nor the shutdown', { timeout: 20_000 }, async (t) => {
+  const backend = await startBackend(t, 'web');
+  const lb = await startBalancer(t, { BACKENDS: backend.id, SHUTDOWN_GRACE_MS: '300' });
+  await waitForUp(lb, [backend.id]);
+
+  // The client reads its answer and then neither sends nor closes anything (allowHalfOpen: it
+  // does not answer the balancer's end with its own).
+  const socket = connect({ port: lb.port, host: '127.0.0.1', allowHalfOpen: true }).on('error', () => {});
+  t.after(() => socket.destroy());
+  const answer = readUntil(socket, 'ok');
+  socket.write(`GET /_lb/healthz HTTP/1.1\r\n${HOST}${UPGRADE}\r\n`);
+  assert.match(await answer, /^HTTP\/1\.1 200 /);
+  const deadline = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('close() waited on the silent client past the grace period')), 4_000).unref());
+  await Promise.race([lb.balancer.close(), deadline]);
+});

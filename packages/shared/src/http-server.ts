@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type RequestListener, type Server, 
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { readInteger, type Env } from './config.js';
-import { checkRequest } from './request-target.js';
+import { checkRequest, type RequestProblem } from './request-target.js';
 import { sendError } from './respond.js';
 
 export interface HttpServerLimits {
@@ -68,6 +68,29 @@ const STATUS_TEXT: Record<number, string> = {
   431: 'Request Header Fields Too Large',
 };
 
+/** How long a connection that has had its last answer may take to close: what the client still sends is read and dropped. */
+export const LINGER_MS = 5_000;
+
+/**
+ * Ends the connection once what was written has gone. What the client still sends is read and
+ * dropped, since closing on unread bytes would reset the connection and could cost the client
+ * its answer; a client that never closes its side is cut after LINGER_MS.
+ */
+export function lingerClose(socket: Socket, lastWrite?: string | Buffer): void {
+  socket.on('error', () => socket.destroy());
+  socket.on('data', () => undefined);
+  socket.resume();
+  socket.setTimeout(LINGER_MS, () => socket.destroy());
+  if (lastWrite === undefined) socket.end();
+  else socket.end(lastWrite);
+}
+
+/** Logs a request refused before any handler and answers it with its status and sentence; the connection then closes. */
+export function refuseRequest(logger: Logger, req: IncomingMessage, res: ServerResponse, problem: RequestProblem): void {
+  logger.info({ code: problem.code, status: problem.status, remoteAddress: req.socket.remoteAddress }, 'client error: %s', problem.sentence);
+  sendError(req, res, problem.status, problem.code, problem.sentence, { connection: 'close' });
+}
+
 /** A whole plain-text answer that closes the connection, for errors met before any handler. */
 function plainAnswer(status: number, sentence: string): string {
   const body = sentence + '\n';
@@ -87,8 +110,7 @@ export function createHttpServer(limits: HttpServerLimits, handler: RequestListe
   const serve: RequestListener = (req, res) => {
     const problem = checkRequest(req);
     if (problem) {
-      clientError(problem.status, problem.sentence, { code: problem.code, remoteAddress: req.socket.remoteAddress });
-      sendError(req, res, problem.status, problem.code, problem.sentence, { connection: 'close' });
+      refuseRequest(logger, req, res, problem);
       return;
     }
     handler(req, res);
@@ -107,10 +129,14 @@ export function createHttpServer(limits: HttpServerLimits, handler: RequestListe
   server.headersTimeout = limits.headersTimeoutMs;
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
   // Node's parser stops at the first bad byte and reports it again for every later read: the
-  // first report decides.
+  // first report decides. Node's sweep may report a time limit later still: a connection whose
+  // error answer has gone out is then cut.
   const failed = new WeakSet<Socket>();
   server.on('clientError', (error: NodeJS.ErrnoException, socket: ServedSocket) => {
-    if (failed.has(socket)) return;
+    if (failed.has(socket)) {
+      if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT' && !socket.writable) socket.destroy();
+      return;
+    }
     failed.add(socket);
     if (error.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
@@ -131,7 +157,7 @@ export function createHttpServer(limits: HttpServerLimits, handler: RequestListe
       if (!socket.writable) return;
       // An answer already under way cannot be followed by an error head.
       if (socket._httpMessage?.headersSent) socket.destroy();
-      else socket.end(plainAnswer(status, sentence));
+      else lingerClose(socket, plainAnswer(status, sentence));
     });
   });
   // Only `Expect: 100-continue` is understood (Node answers it); Node's own answer to any
@@ -143,11 +169,12 @@ export function createHttpServer(limits: HttpServerLimits, handler: RequestListe
   });
   // CONNECT asks for a tunnel, which neither service offers; without a listener Node would
   // drop the connection without a word.
-  server.on('connect', (_req: IncomingMessage, socket: Socket) => {
+  // Requests pipelined before it are answered first, as before a malformed request.
+  server.on('connect', (_req: IncomingMessage, socket: ServedSocket) => {
     const sentence = 'CONNECT is not supported: this server is not a forward proxy.';
     clientError(405, sentence, { code: 'HTTP_CONNECT_UNSUPPORTED', remoteAddress: socket.remoteAddress });
     socket.on('error', () => socket.destroy());
-    socket.end(plainAnswer(405, sentence));
+    afterCompleteRequests(socket, () => (socket.writable ? lingerClose(socket, plainAnswer(405, sentence)) : socket.destroy()));
   });
   return server;
 }

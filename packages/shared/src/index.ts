@@ -9,4 +9,5 @@ export * from './negotiate.js';
 export * from './node-flags.js';
 export * from './process.js';
 export * from './protocol.js';
+export * from './request-target.js';
 export * from './respond.js';

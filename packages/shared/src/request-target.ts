@@ -17,7 +17,8 @@ const BAD_TARGET: RequestProblem = { status: 400, code: 'HTTP_BAD_TARGET', sente
 // Node's parser takes `gzip, chunked` apart by its last coding; the gzip would reach the handler undone.
 const UNSUPPORTED_CODING: RequestProblem = { status: 501, code: 'HTTP_UNSUPPORTED_CODING', sentence: 'The only transfer coding this server accepts is chunked.' };
 
-const ABSOLUTE_FORM = /^https?:\/\/([^/?#\s]+)([^#\s]*)$/i;
+// No userinfo (`user:pass@host`): RFC 9110 4.2.4 has it treated as an error.
+const ABSOLUTE_FORM = /^https?:\/\/([^/?#\s@]+)((?:[/?][^#\s]*)?)$/i;
 
 /** How many Host headers the request carries, and whether a Transfer-Encoding says more than `chunked`. */
 function scan(raw: readonly string[]): { hosts: number; otherCoding: boolean } {

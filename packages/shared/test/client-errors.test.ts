@@ -11,8 +11,8 @@ import { HTTP_SERVER_DEFAULTS, createHttpServer, createLogger, listen } from '@v
 import { captureLogs } from '@visit-counter/shared/test-helpers';
 
 /**
- * The handler: `/slow/*` answers after 50 ms, `/stream/*` writes its answer in three parts
- * 20 ms apart, anything else at once (`ok <path>`, and the Host when it is not `x`); a request
+ * The handler: `/slow/*` answers after 300 ms, `/stream/*` writes its answer in three parts
+ * 150 ms apart (long enough for the test's next bytes to arrive meanwhile, on a busy machine too), anything else at once (`ok <path>`, and the Host when it is not `x`); a request
  * with a body is answered once it has all arrived.
  */
 function handler(req: IncomingMessage, res: ServerResponse): void {
@@ -21,12 +21,12 @@ function handler(req: IncomingMessage, res: ServerResponse): void {
   req.on('end', () => {
     if (path.startsWith('/stream/')) {
       res.write('part 1,');
-      setTimeout(() => res.write('part 2,'), 20);
-      setTimeout(() => res.end('part 3\n'), 40);
+      setTimeout(() => res.write('part 2,'), 150);
+      setTimeout(() => res.end('part 3\n'), 300);
       return;
     }
     const host = req.headers.host === undefined || req.headers.host === 'x' ? '' : ` (host ${req.headers.host})`; // only the absolute-form case names another
-    setTimeout(() => res.end(`ok ${req.url}${host}\n`), path.startsWith('/slow/') ? 50 : 0);
+    setTimeout(() => res.end(`ok ${req.url}${host}\n`), path.startsWith('/slow/') ? 300 : 0);
   });
 }
 
@@ -122,6 +122,12 @@ const cases: Array<{ name: string; chunks: string[]; gapMs?: number; expected: A
     expected: [[200, 'ok /abs?q=1 (host abs.example)\n'], [200, 'ok / (host abs.example:8080)\n'], [200, 'ok /?only=query (host abs.example)\n']],
   },
   { name: 'an expectation other than 100-continue', chunks: [get('/a', 'Expect: something-else\r\n')], expected: [[417, 'The only expectation this server meets is Expect: 100-continue.\n']] },
+  {
+    name: 'CONNECT pipelined behind a request',
+    chunks: [get('/slow/a') + 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n'],
+    expected: [[200, 'ok /slow/a\n'], [405, 'CONNECT is not supported: this server is not a forward proxy.\n']],
+  },
+  { name: 'an absolute-form target with user information', chunks: [get('http://user:pw@abs.example/')], expected: [[400, 'The request target must be a path starting with "/" or an http:// URL.\n']] },
   { name: 'CONNECT', chunks: ['CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n'], expected: [[405, 'CONNECT is not supported: this server is not a forward proxy.\n']] },
 ];
 
