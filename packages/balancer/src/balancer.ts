@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { isIP, type Socket } from 'node:net';
-import { ListenError, checkRequest, createGracefulClose, createHttpServer, listen, logAccess, refuseRequest, type Logger } from '@visit-counter/shared';
+import { ListenError, afterCompleteRequests, checkRequest, createGracefulClose, createHttpServer, listen, logAccess, refuseRequest, type Logger } from '@visit-counter/shared';
 import { addAcceptHandles, type AcceptHandles } from './accept-handles.js';
 import { createAdmin, isAdminPath } from './admin.js';
 import type { ClusterLink } from './cluster.js';
@@ -121,17 +121,22 @@ export function createBalancer(config: BalancerConfig, deps: BalancerDeps): Bala
   });
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     upgrade.track(socket);
-    // Node's server hands an upgrade request to this listener, past the checks every other
-    // request gets (createHttpServer): the same ones here, then the balancer's own endpoints
-    // answer it as a plain request, never forwarded.
-    const problem = checkRequest(req);
-    if (problem) refuseRequest(logger, req, plainResponse(req, socket), problem);
-    else if (isAdminPath(req.url)) onRequest(req, plainResponse(req, socket));
-    else
-      upgrade.handle(req, socket, head).catch((error: unknown) => {
-        logger.error({ err: error }, 'unexpected upgrade error');
-        socket.destroy();
-      });
+    // Requests pipelined before this one are answered first: their answers hold the socket.
+    afterCompleteRequests(socket, () => {
+      if (socket.destroyed) return;
+      socket.setTimeout(0); // Node's keep-alive timer from the last answer
+      // Node's server hands an upgrade request to this listener, past the checks every other
+      // request gets (createHttpServer): the same ones here, then the balancer's own endpoints
+      // answer it as a plain request, never forwarded.
+      const problem = checkRequest(req);
+      if (problem) refuseRequest(logger, req, plainResponse(req, socket), problem);
+      else if (isAdminPath(req.url)) onRequest(req, plainResponse(req, socket));
+      else
+        upgrade.handle(req, socket, head).catch((error: unknown) => {
+          logger.error({ err: error }, 'unexpected upgrade error');
+          socket.destroy();
+        });
+    });
   });
   /** The MAX_ACCEPT handles, once listen() has asked for them; undefined inside: none were added. */
   let adding: Promise<AcceptHandles | undefined> | undefined;

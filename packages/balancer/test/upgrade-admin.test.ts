@@ -63,3 +63,23 @@ test('an admin answer to an Upgrade request does not keep a client that never cl
   const deadline = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('close() waited on the silent client past the grace period')), 4_000).unref());
   await Promise.race([lb.balancer.close(), deadline]);
 });
+
+// Node hands an upgrade request over while a request pipelined before it may still hold the
+// connection: its answer comes first, then the upgrade request's.
+const pipelined: Array<{ name: string; upgrade: string; statuses: number[] }> = [
+  { name: 'a refused upgrade request (two Host headers)', upgrade: `GET /chat HTTP/1.1\r\nHost: other.example\r\n${HOST}${UPGRADE}\r\n`, statuses: [200, 400] },
+  { name: 'an upgrade request to /_lb/healthz', upgrade: `GET /_lb/healthz HTTP/1.1\r\n${HOST}${UPGRADE}\r\n`, statuses: [200, 200] },
+];
+
+for (const c of pipelined) {
+  test(`${c.name} pipelined behind a request: both answered, in order`, { timeout: 20_000 }, async (t) => {
+    const backend = await startBackend(t, 'web');
+    const lb = await startBalancer(t, { BACKENDS: backend.id });
+    await waitForUp(lb, [backend.id]);
+
+    const text = await rawExchange(t, lb.port, `GET /first HTTP/1.1\r\n${HOST}\r\n${c.upgrade}`);
+    assert.deepEqual([...text.matchAll(/^HTTP\/1\.1 (\d{3}) /gm)].map((match) => Number(match[1])), c.statuses, text);
+    assert.deepEqual(backend.requests.map((r) => r.url), ['/first']);
+    assert.equal((await lb.client.get('/_lb/healthz')).status, 200, 'the balancer still serves');
+  });
+}

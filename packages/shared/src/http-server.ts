@@ -50,8 +50,8 @@ type ServedSocket = Socket & { _httpMessage?: ServerResponse | null };
  * has been written: requests that arrived before a malformed one are answered first, in order.
  * It stops waiting at a request whose body is still incomplete: the bad bytes are in that body.
  */
-function afterCompleteRequests(socket: ServedSocket, then: () => void): void {
-  const current = socket._httpMessage;
+export function afterCompleteRequests(socket: Socket, then: () => void): void {
+  const current = (socket as ServedSocket)._httpMessage;
   if (!current || !current.req.complete) {
     then();
     return;
@@ -80,7 +80,10 @@ export function lingerClose(socket: Socket, lastWrite?: string | Buffer): void {
   socket.on('error', () => socket.destroy());
   socket.on('data', () => undefined);
   socket.resume();
-  socket.setTimeout(LINGER_MS, () => socket.destroy());
+  // A deadline, not an idle timeout: a client that trickles bytes is cut all the same.
+  const deadline = setTimeout(() => socket.destroy(), LINGER_MS);
+  deadline.unref();
+  socket.once('close', () => clearTimeout(deadline));
   if (lastWrite === undefined) socket.end();
   else socket.end(lastWrite);
 }
@@ -101,6 +104,10 @@ function plainAnswer(status: number, sentence: string): string {
 }
 
 export function createHttpServer(limits: HttpServerLimits, handler: RequestListener, logger: Logger): Server {
+  // Connections that had an error answer. Node's parser stops at the first bad byte and reports
+  // it again for every later read: the first report decides. Node's sweep may report a time
+  // limit later still: a connection whose error answer has gone out is then cut.
+  const failed = new WeakSet<Socket>();
   const clientError = (status: number, sentence: string, fields: Record<string, unknown>): void => {
     logger.info({ ...fields, status }, 'client error: %s', sentence);
   };
@@ -108,6 +115,12 @@ export function createHttpServer(limits: HttpServerLimits, handler: RequestListe
   // own Host check answers 400 with an empty body and skips the services' handlers; this one
   // says why, and also takes an absolute-form target as the path it names.
   const serve: RequestListener = (req, res) => {
+    // A request completed on a connection that has had its error answer (a 408: the parser
+    // reads on) is not served: its client was told the request failed.
+    if (failed.has(req.socket)) {
+      res.destroy();
+      return;
+    }
     const problem = checkRequest(req);
     if (problem) {
       refuseRequest(logger, req, res, problem);
@@ -128,10 +141,6 @@ export function createHttpServer(limits: HttpServerLimits, handler: RequestListe
   );
   server.headersTimeout = limits.headersTimeoutMs;
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
-  // Node's parser stops at the first bad byte and reports it again for every later read: the
-  // first report decides. Node's sweep may report a time limit later still: a connection whose
-  // error answer has gone out is then cut.
-  const failed = new WeakSet<Socket>();
   server.on('clientError', (error: NodeJS.ErrnoException, socket: ServedSocket) => {
     if (failed.has(socket)) {
       if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT' && !socket.writable) socket.destroy();
@@ -219,8 +228,15 @@ export function createGracefulClose(server: Server, graceMs: number, alsoClose: 
     const socket = res.socket;
     res.once('finish', () => socket?.end());
   };
+  // Every open connection, for the cut at the end of the grace period: Node's own list leaves
+  // out those it handed over (CONNECT, upgrades).
+  const open = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
-    socket.once('close', () => latest.delete(socket));
+    open.add(socket);
+    socket.once('close', () => {
+      open.delete(socket);
+      latest.delete(socket);
+    });
   });
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     if (closing) {
@@ -236,7 +252,10 @@ export function createGracefulClose(server: Server, graceMs: number, alsoClose: 
         return;
       }
       for (const res of latest.values()) if (!res.writableFinished) endConnectionAfter(res);
-      const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+      const timer = setTimeout(() => {
+        server.closeAllConnections();
+        for (const socket of open) socket.destroy();
+      }, graceMs);
       timer.unref();
       const own = new Promise<void>((closed) => server.close(() => closed()));
       void Promise.all([own, alsoClose()]).then(() => {

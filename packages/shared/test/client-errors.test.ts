@@ -149,3 +149,33 @@ test('HTTP/1.0 without Host is still served', async (t) => {
   t.after(() => server.close());
   assert.deepEqual(answers(await exchange(port, ['GET /old HTTP/1.0\r\n\r\n'], 0)), [[200, 'ok /old\n']]);
 });
+
+test('a request completed after its 408 is not served', { timeout: 10_000 }, async (t) => {
+  let served = 0;
+  const limits = { ...HTTP_SERVER_DEFAULTS, headersTimeoutMs: 200 };
+  const server = createHttpServer(limits, (_req, res) => {
+    served += 1;
+    res.end('served\n');
+  }, createLogger({ name: 'test', destination: captureLogs().stream }));
+  const port = await listen(server, 0, '127.0.0.1');
+  t.after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+
+  const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true }).on('error', () => {});
+  t.after(() => socket.destroy());
+  let received = '';
+  socket.setEncoding('latin1');
+  const timedOut = new Promise<void>((resolve) => socket.on('data', (text: string) => (received += text) && received.includes('\r\n\r\n') && resolve()));
+  socket.write('GET /late HTTP/1.1\r\nHost: x\r\n'); // the head's last line never comes in time
+  await timedOut;
+  assert.match(received, /^HTTP\/1\.1 408 /);
+
+  // The rest of the head arrives after the 408; the client then closes, and so does the server.
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  socket.end('\r\n');
+  await closed;
+  assert.equal(served, 0, 'the handler never saw the late request');
+  assert.deepEqual(answers(received), [[408, 'The request took too long to arrive.\n']]);
+});

@@ -4,6 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { Agent, type IncomingMessage, type ServerResponse } from 'node:http';
+import { connect } from 'node:net';
 import { test } from 'node:test';
 import { HTTP_SERVER_DEFAULTS, createGracefulClose, createHttpServer, createLogger, listen } from '@visit-counter/shared';
 import { captureLogs, httpRequest } from '@visit-counter/shared/test-helpers';
@@ -74,4 +75,25 @@ test('close() cuts a request still running when the grace period ends', { timeou
   await arrival;
   await slow.close();
   await assert.rejects(stuck, { code: 'ECONNRESET' });
+});
+
+test('close() cuts at the end of the grace period a connection Node handed over (CONNECT), even one that keeps sending', { timeout: 10_000 }, async (t) => {
+  const server = createHttpServer(HTTP_SERVER_DEFAULTS, (_req, res) => res.end('ok\n'), createLogger({ name: 'test', destination: captureLogs().stream }));
+  const port = await listen(server, 0, '127.0.0.1');
+  const close = createGracefulClose(server, 300);
+  // The client reads the 405, never closes its side, and sends a byte every 100 ms: an idle
+  // timeout would never fire. Bounded: at most 100 bytes.
+  const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true }).on('error', () => {});
+  let sent = 0;
+  const trickle = setInterval(() => socket.writable && sent++ < 100 && socket.write('x'), 100);
+  t.after(() => {
+    clearInterval(trickle);
+    socket.destroy();
+  });
+  const answered = new Promise<void>((resolve) => socket.once('data', () => resolve()));
+  socket.write('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+  await answered;
+
+  const deadline = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('close() waited past the grace period')), 3_000).unref());
+  await Promise.race([close(), deadline]);
 });
