@@ -121,9 +121,21 @@ export function createBalancer(config: BalancerConfig, deps: BalancerDeps): Bala
   });
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     upgrade.track(socket);
+    // Node took its 'error' listener with the connection: a reset while waiting must not throw.
+    socket.on('error', () => socket.destroy());
+    // A client that ends its side while the answers before this one go out has given up.
+    let ended = false;
+    const onEnd = (): void => {
+      ended = true;
+    };
+    socket.once('end', onEnd);
     // Requests pipelined before this one are answered first: their answers hold the socket.
     afterCompleteRequests(socket, () => {
-      if (socket.destroyed) return;
+      socket.off('end', onEnd);
+      if (socket.destroyed || ended || !socket.writable) {
+        socket.destroy();
+        return;
+      }
       socket.setTimeout(0); // Node's keep-alive timer from the last answer
       // Node's server hands an upgrade request to this listener, past the checks every other
       // request gets (createHttpServer): the same ones here, then the balancer's own endpoints

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { startBackend } from './helpers/fake-backend.js';
 import { startBalancer, waitForUp } from './helpers/balancer.js';
 import { parseRawResponse, rawExchange, readUntil } from './helpers/http-client.js';
+import { waitFor } from './helpers/wait-for.js';
 
 const UPGRADE = 'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n';
 
@@ -83,3 +84,45 @@ for (const c of pipelined) {
     assert.equal((await lb.client.get('/_lb/healthz')).status, 200, 'the balancer still serves');
   });
 }
+
+for (const c of [
+  ...pipelined,
+  { name: 'a WebSocket handshake', upgrade: `GET /chat HTTP/1.1\r\n${HOST}${UPGRADE}\r\n`, statuses: [] },
+]) {
+  test(`${c.name} pipelined behind a request, its client resetting the connection while it waits: the balancer serves on`, { timeout: 20_000 }, async (t) => {
+    const backend = await startBackend(t, 'web');
+    backend.on('upgrade', (_req, socket: Socket) => socket.end('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n'));
+    backend.plan.push('hang');
+    const lb = await startBalancer(t, { BACKENDS: backend.id });
+    await waitForUp(lb, [backend.id]);
+
+    const socket = connect(lb.port, '127.0.0.1').on('error', () => {});
+    t.after(() => socket.destroy());
+    socket.write(`GET /first HTTP/1.1\r\n${HOST}\r\n${c.upgrade}`);
+    await waitFor(() => backend.heldCount === 1, { what: 'the first request held at the backend' });
+    socket.resetAndDestroy();
+    backend.releaseHeld();
+    await waitFor(async () => (await lb.status()).totals.inFlight === 0, { what: 'nothing in flight' });
+    assert.equal((await lb.client.get('/after')).status, 200, 'the balancer still serves');
+    assert.deepEqual(backend.requests.map((r) => r.url), ['/first', '/after'], 'the upgrade never reached the backend');
+  });
+}
+
+test('an answer larger than the socket buffer, pipelined before an Upgrade request, arrives whole, then the upgrade answer', { timeout: 20_000 }, async (t) => {
+  const size = 4 * 1024 * 1024;
+  const backend = await startBackend(t, 'web', {
+    handler: (req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-length': size });
+      res.end(Buffer.alloc(size, 'a'));
+    },
+  });
+  const lb = await startBalancer(t, { BACKENDS: backend.id });
+  await waitForUp(lb, [backend.id]);
+
+  const text = await rawExchange(t, lb.port, `GET /big HTTP/1.1\r\n${HOST}\r\nGET /_lb/healthz HTTP/1.1\r\n${HOST}${UPGRADE}\r\n`);
+  const second = text.indexOf('HTTP/1.1', size);
+  assert.ok(second > size, `the whole body came first (${text.length} bytes in all)`);
+  assert.equal(text.slice(text.indexOf('\r\n\r\n') + 4, second), 'a'.repeat(size));
+  assert.match(text.slice(second), /^HTTP\/1\.1 200 [^]*"status":\s*"ok"/);
+});

@@ -58,7 +58,17 @@ export function afterCompleteRequests(socket: Socket, then: () => void): void {
   }
   // Node's own 'finish' listener runs first and hands the socket to the next response, if any.
   // A response that is destroyed instead never finishes, and neither can the connection.
-  current.once('finish', () => afterCompleteRequests(socket, then));
+  // Node takes its own 'drain' listener from a connection it hands over (CONNECT, Upgrade):
+  // without this relay an answer larger than the socket's buffer would wait for it forever.
+  const relayDrain = (): void => {
+    const message = (socket as ServedSocket)._httpMessage;
+    if (message?.writableNeedDrain) message.emit('drain');
+  };
+  socket.on('drain', relayDrain);
+  current.once('finish', () => {
+    socket.off('drain', relayDrain);
+    afterCompleteRequests(socket, then);
+  });
 }
 
 const STATUS_TEXT: Record<number, string> = {
@@ -118,7 +128,10 @@ export function createHttpServer(limits: HttpServerLimits, handler: RequestListe
     // A request completed on a connection that has had its error answer (a 408: the parser
     // reads on) is not served: its client was told the request failed.
     if (failed.has(req.socket)) {
-      res.destroy();
+      // Its 408 already went out: nothing more. Still to go (an earlier answer holds the
+      // connection): this response carries it, in order.
+      if (req.socket.writableEnded) res.destroy();
+      else sendError(req, res, 408, 'HTTP_REQUEST_TIMEOUT', 'The request took too long to arrive.', { connection: 'close' });
       return;
     }
     const problem = checkRequest(req);

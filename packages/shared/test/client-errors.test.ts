@@ -11,14 +11,32 @@ import { HTTP_SERVER_DEFAULTS, createHttpServer, createLogger, listen } from '@v
 import { captureLogs } from '@visit-counter/shared/test-helpers';
 
 /**
- * The handler: `/slow/*` answers after 300 ms, `/stream/*` writes its answer in three parts
+ * The handler: `/big/*` answers 4 MiB (honouring backpressure), `/slow/*` answers after 300 ms, `/stream/*` writes its answer in three parts
  * 150 ms apart (long enough for the test's next bytes to arrive meanwhile, on a busy machine too), anything else at once (`ok <path>`, and the Host when it is not `x`); a request
  * with a body is answered once it has all arrived.
  */
+const BIG = 'b'.repeat(4 * 1024 * 1024); // more than a socket's buffers hold
+
 function handler(req: IncomingMessage, res: ServerResponse): void {
   const path = req.url ?? '';
   req.resume();
   req.on('end', () => {
+    if (path.startsWith('/big/')) {
+      // Written as a proxy writes: a part at a time, waiting for 'drain' when the socket is full.
+      let offset = 0;
+      const more = (): void => {
+        while (offset < BIG.length) {
+          const part = BIG.slice(offset, (offset += 64 * 1024));
+          if (!res.write(part)) {
+            res.once('drain', more);
+            return;
+          }
+        }
+        res.end();
+      };
+      more();
+      return;
+    }
     if (path.startsWith('/stream/')) {
       res.write('part 1,');
       setTimeout(() => res.write('part 2,'), 150);
@@ -127,6 +145,11 @@ const cases: Array<{ name: string; chunks: string[]; gapMs?: number; expected: A
     chunks: [get('/slow/a') + 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n'],
     expected: [[200, 'ok /slow/a\n'], [405, 'CONNECT is not supported: this server is not a forward proxy.\n']],
   },
+  {
+    name: 'CONNECT pipelined behind an answer larger than the socket buffer',
+    chunks: [get('/big/a') + 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n'],
+    expected: [[200, BIG], [405, 'CONNECT is not supported: this server is not a forward proxy.\n']],
+  },
   { name: 'an absolute-form target with user information', chunks: [get('http://user:pw@abs.example/')], expected: [[400, 'The request target must be a path starting with "/" or an http:// URL.\n']] },
   { name: 'CONNECT', chunks: ['CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n'], expected: [[405, 'CONNECT is not supported: this server is not a forward proxy.\n']] },
 ];
@@ -179,3 +202,41 @@ test('a request completed after its 408 is not served', { timeout: 10_000 }, asy
   assert.equal(served, 0, 'the handler never saw the late request');
   assert.deepEqual(answers(received), [[408, 'The request took too long to arrive.\n']]);
 });
+
+test('a request that times out while an earlier answer is still to come gets its 408 after that answer', { timeout: 10_000 }, async (t) => {
+  const logs = captureLogs();
+  let release: () => void = () => {};
+  const limits = { ...HTTP_SERVER_DEFAULTS, headersTimeoutMs: 200 };
+  const server = createHttpServer(limits, (req, res) => {
+    if (req.url === '/held') release = () => res.end('held\n');
+    else res.end('served\n');
+  }, createLogger({ name: 'test', destination: logs.stream }));
+  const port = await listen(server, 0, '127.0.0.1');
+  t.after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+
+  const socket = connect(port, '127.0.0.1').on('error', () => {});
+  t.after(() => socket.destroy());
+  let received = '';
+  socket.setEncoding('latin1');
+  socket.on('data', (text: string) => (received += text));
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  // /held waits; the head behind it lacks its last line past the headers timeout.
+  socket.write(`${get('/held')}GET /late HTTP/1.1\r\nHost: x\r\n`);
+  await waitForLog(logs, (line) => line['status'] === 408);
+  socket.write('\r\n'); // the late head completes after its 408 was decided
+  release();
+  await closed;
+assert.deepEqual(answers(received), [[200, 'held\n'], [408, 'The request took too long to arrive.\n']]);
+});
+
+/** Polls the captured log until a line matches (bounded: 5 s). */
+async function waitForLog(logs: ReturnType<typeof captureLogs>, match: (line: Record<string, unknown>) => boolean): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!logs.lines().some(match)) {
+    if (Date.now() > deadline) throw new Error('the log line never came');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
