@@ -87,7 +87,7 @@ test('30 requests go round-robin over three replicas with counts rising by one',
   assert.ok(heapLimitMiB >= 1024 && heapLimitMiB < 1200, `the image runs the balancer with a 1 GiB old generation (BALANCER_NODE_FLAGS); its heap limit is ${heapLimitMiB} MiB`);
   assert.equal(current.backends.length, 3);
   assert.ok(current.backends.every((backend) => backend.state === 'up'));
-  // Request logs read like the seed documents': `web_1 | ... "GET / HTTP/1.1" 200 ...`.
+  // Request logs read like a classic web server's under compose: `web_1 | ... "GET / HTTP/1.1" 200 ...`.
   const logs = await stack.compose('logs', '--no-color', 'web');
   assert.match(logs, /^web[-_]\d+\s+\|.*"GET \/ HTTP\/1\.1" 200 /m);
 });

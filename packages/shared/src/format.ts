@@ -1,5 +1,5 @@
 // The visit message in the three formats a client may ask for. The text wording is a
-// template so that every seed's phrasing can be had by configuration.
+// template so that each of the wordings the README lists can be had by configuration.
 
 import type { ResponseFormat } from './negotiate.js';
 

@@ -297,7 +297,7 @@ export interface AccessLine {
   fields: AccessLogFields;
 }
 
-/** Writes one access line: the seed documents' `"GET / HTTP/1.1" 200` shape plus JSON fields. */
+/** Writes one access line: the classic `"GET / HTTP/1.1" 200` shape of web server logs, plus JSON fields. */
 export function writeAccessLine(logger: Logger, level: 'info' | 'debug', line: AccessLine): void {
   const durationMs = Number(process.hrtime.bigint() - line.startedAt) / 1e6;
   logger[level](
