@@ -70,6 +70,8 @@ export interface LbStatus {
   memory: { rssBytes: number; primaryRssBytes?: number; heapUsedBytes: number; heapLimitBytes: number };
   totals: { up: number };
   backends: Array<{ address: string; port: number; state: string; perWorker?: Array<{ worker: number; requests: number }> }>;
+  /** Each HOST_ROUTES group (`*`: the default one), with its backends and those up. */
+  routes: Array<{ route: string; backends: number; up: number }>;
 }
 
 /** The balancer's /_lb/status, parsed. */

@@ -4,22 +4,13 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { createStack, get, pickPort, waitFor } from './compose-stack.js';
+import { createStack, get, lbStatus, pickPort, waitFor, type LbStatus } from './compose-stack.js';
 
 const port = await pickPort(Number(process.env['E2E_HOSTS_HTTP_PORT'] ?? 8088));
 const stack = createStack(port, { project: 'visit-counter-e2e-hosts', files: ['compose.yaml', 'compose.host-routing.yaml'] });
 
-interface RouteStatus {
-  route: string;
-  backends: number;
-  up: number;
-}
-
-async function routes(): Promise<Record<string, RouteStatus>> {
-  const reply = await get(port, '/_lb/status');
-  if (reply.status !== 200) throw new Error(`/_lb/status answered ${reply.status}`);
-  const parsed = JSON.parse(reply.body) as { routes: RouteStatus[] };
-  return Object.fromEntries(parsed.routes.map((route) => [route.route, route]));
+async function routes(): Promise<Record<string, LbStatus['routes'][number]>> {
+  return Object.fromEntries((await lbStatus(port)).routes.map((route) => [route.route, route]));
 }
 
 /** Waits until the route for `name` has exactly `count` backends, all up. */

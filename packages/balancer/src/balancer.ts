@@ -120,7 +120,6 @@ export function createBalancer(config: BalancerConfig, deps: BalancerDeps): Bala
     logger,
   });
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-    upgrade.track(socket);
     // Node took its 'error' listener with the connection: a reset while waiting must not throw.
     socket.on('error', () => socket.destroy());
     // A client that ends its side while the answers before this one go out has given up.
@@ -196,16 +195,13 @@ export function createBalancer(config: BalancerConfig, deps: BalancerDeps): Bala
       closing ??= (async () => {
         await adding; // a close() during listen() waits for the handles, then closes them too
         for (const group of groups) for (const dns of group.discoveries) dns.close();
-        // Upgraded connections keep the server from closing, yet are no longer its to cut:
-        // they get the same grace period as requests in flight.
-        const cutTunnels = setTimeout(() => {
-          upgrade.closeAll();
-          fast?.destroyAll();
-        }, config.shutdownGraceMs);
-        cutTunnels.unref();
+        // The fast path's connections are not Node's server's to cut: they get the same grace
+        // period as requests in flight (the graceful close cuts the rest, tunnels included).
+        const cutFastPath = setTimeout(() => fast?.destroyAll(), config.shutdownGraceMs);
+        cutFastPath.unref();
         fast?.close();
         await closeServer();
-        clearTimeout(cutTunnels);
+        clearTimeout(cutFastPath);
         await Promise.all(groups.map((group) => group.close()));
       })();
       return closing;

@@ -1,6 +1,6 @@
 // The balancer's configuration: read from the environment once, at start-up.
 
-import { isIP, isIPv4, isIPv6 } from 'node:net';
+import { isIP } from 'node:net';
 import {
   ConfigError,
   parseHostPort,
@@ -169,8 +169,7 @@ export function publicConfig(config: BalancerConfig): Record<string, unknown> {
 function readDnsServer(env: Env, name: string): string | undefined {
   const value = readOptionalString(env, name);
   if (value === undefined || isIP(value) !== 0) return value;
-  const withPort = /^(?:(\d+\.\d+\.\d+\.\d+)|\[([0-9a-fA-F:.]+)\]):(\d{1,5})$/.exec(value);
-  const port = Number(withPort?.[3]);
-  if (withPort && (isIPv4(withPort[1] ?? '') || isIPv6(withPort[2] ?? '')) && port >= 1 && port <= 65535) return value;
+  const withPort = parseHostPort(value);
+  if (withPort && isIP(withPort.host) !== 0) return value;
   throw new ConfigError(name, value, 'an IP address, optionally with a port (10.0.0.2, 10.0.0.2:5353, [::1]:53)');
 }

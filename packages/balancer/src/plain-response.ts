@@ -9,7 +9,6 @@ import { lingerClose } from '@visit-counter/shared';
 export function plainResponse(req: IncomingMessage, socket: Socket): ServerResponse {
   const res = new ServerResponse(req);
   res.shouldKeepAlive = false; // `connection: close` in the head
-  socket.on('error', () => socket.destroy());
   res.assignSocket(socket);
   res.once('finish', () => {
     res.detachSocket(socket);

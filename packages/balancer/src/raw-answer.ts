@@ -17,6 +17,13 @@ export function statusLine(status: number): string {
   return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
 }
 
+/** Header lines of a head from a `[name, value, ...]` list. */
+export function headerLines(list: readonly string[]): string {
+  let lines = '';
+  for (let i = 0; i < list.length; i += 2) lines += `${list[i] as string}: ${list[i + 1] as string}\r\n`;
+  return lines;
+}
+
 /**
  * A whole error answer, in the format the client asked for, as the full path's sendError makes
  * it. `headOnly`: the request was a HEAD. `lastLines`: CLOSE_LINES or keepAliveLines(...).
@@ -30,8 +37,7 @@ export function rawErrorResponse(
 ): Buffer {
   const rendered = renderMessage(error.message, negotiateFormat(accept), { code: error.code }, 'error');
   const body = Buffer.from(rendered.body);
-  let head = statusLine(error.status);
-  for (let i = 0; i < extra.length; i += 2) head += `${extra[i] as string}: ${extra[i + 1] as string}\r\n`;
+  let head = statusLine(error.status) + headerLines(extra);
   head += `cache-control: no-store\r\ncontent-type: ${rendered.contentType}\r\ncontent-length: ${body.length}\r\ndate: ${new Date().toUTCString()}\r\n`;
   head += lastLines;
   const headBytes = Buffer.from(head, 'latin1');

@@ -11,7 +11,7 @@
 
 import type { Socket } from 'node:net';
 import type { AnswerSink, SinkEvents } from './answer-sink.js';
-import { CLOSE_LINES, statusLine } from './raw-answer.js';
+import { CLOSE_LINES, headerLines, statusLine } from './raw-answer.js';
 
 const LAST_CHUNK = '0\r\n\r\n';
 
@@ -52,8 +52,7 @@ export class RawSink implements AnswerSink {
   head(status: number, headers: string[], hasLength: boolean): void {
     this.bodyless = this.headOnly || status === 204 || status === 304;
     this.chunked = !this.bodyless && !hasLength;
-    let head = statusLine(status);
-    for (let i = 0; i < headers.length; i += 2) head += `${headers[i] as string}: ${headers[i + 1] as string}\r\n`;
+    let head = statusLine(status) + headerLines(headers);
     if (this.chunked) head += 'transfer-encoding: chunked\r\n';
     this.pendingHead = head + this.lastLines();
   }

@@ -6,7 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { downstreamRawHeaders } from './forward-headers.js';
-import { CLOSE_LINES, statusLine } from './raw-answer.js';
+import { CLOSE_LINES, headerLines, statusLine } from './raw-answer.js';
 
 /**
  * Writes `response` to `client` and ends the connection; `extra` headers are added, as on the
@@ -16,9 +16,7 @@ import { CLOSE_LINES, statusLine } from './raw-answer.js';
 export function sendDeclined(client: Socket, response: IncomingMessage, extra: readonly string[], bodyTimeoutMs: number): { draining: boolean } {
   const raw = response.rawHeaders.map((text) => Buffer.from(text, 'latin1'));
   const { headers, draining } = downstreamRawHeaders(raw, extra);
-  let head = statusLine(response.statusCode ?? 502);
-  for (let i = 0; i < headers.length; i += 2) head += `${headers[i] as string}: ${headers[i + 1] as string}\r\n`;
-  client.write(head + CLOSE_LINES, 'latin1');
+  client.write(statusLine(response.statusCode ?? 502) + headerLines(headers) + CLOSE_LINES, 'latin1');
   response.socket.setTimeout(bodyTimeoutMs, () => {
     response.destroy();
     client.destroy();

@@ -7,13 +7,13 @@
 import type { IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { LINGER_MS, lingerClose, type Logger, type VisitCounterError } from '@visit-counter/shared';
+import { lingerClose, type Logger, type VisitCounterError } from '@visit-counter/shared';
 import type { BackendPool } from './backend-pool.js';
 import { recordDraining, recordUpstreamFailure, type Backend } from './backend.js';
 import { NoHealthyBackendError, NoRouteError, UpgradeBodyError } from './errors.js';
 import { readClientHead } from './forward-headers.js';
 import { BACKEND_HEADER } from './proxy.js';
-import { CLOSE_LINES, rawErrorResponse, statusLine } from './raw-answer.js';
+import { CLOSE_LINES, headerLines, rawErrorResponse, statusLine } from './raw-answer.js';
 import { relayBody } from './upgrade-body.js';
 import { sendDeclined } from './upgrade-declined.js';
 import { sendHandshake, type HandshakeAnswer } from './upgrade-handshake.js';
@@ -56,27 +56,18 @@ function open(backend: Backend, timeoutMs: number): Promise<Socket> {
 
 /** The 101 head as the backend sent it: its Upgrade and Connection lines are the point. */
 function switchingHead(response: IncomingMessage): string {
-  let head = statusLine(101);
-  const raw = response.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) head += `${raw[i] as string}: ${raw[i + 1] as string}\r\n`;
-  return head + '\r\n';
+  return statusLine(101) + headerLines(response.rawHeaders) + '\r\n';
 }
 
 export interface UpgradeHandler {
   handle(req: IncomingMessage, client: Socket, head: Buffer): Promise<void>;
-  /** Counts a connection Node's server handed over as an upgrade among those closeAll() cuts. */
-  track(socket: Socket): void;
-  /** Cuts every upgrade connection: they are no longer the HTTP server's to close, yet keep it open. */
-  closeAll(): void;
 }
 
 export function createUpgradeHandler(options: UpgradeOptions): UpgradeHandler {
   const { route, trustProxy, connectTimeoutMs, headersTimeoutMs, bodyTimeoutMs, retryAfterSeconds, logger } = options;
-  const clients = new Set<Socket>();
   const forwardContext = { proto: 'http', trustProxy, generateId: randomUUID } as const;
 
   const handle = async (req: IncomingMessage, client: Socket, head: Buffer): Promise<void> => {
-    client.on('error', () => client.destroy());
     const { headers, requestId, host } = readClientHead(req, forwardContext, true);
     const pool = route(host);
     const ids = ['x-request-id', requestId];
@@ -179,10 +170,9 @@ export function createUpgradeHandler(options: UpgradeOptions): UpgradeHandler {
       // bytes), and only then may the client linger.
       client.on('data', () => undefined);
       client.resume();
-      response.once('end', () => client.setTimeout(LINGER_MS, () => client.destroy()));
+      response.once('end', () => lingerClose(client));
       const { draining } = sendDeclined(client, response, [BACKEND_HEADER, backend.id, 'x-request-id', requestId], bodyTimeoutMs);
       if (draining) recordDraining(backend, logger);
-      response.once('end', release);
       // Cut short (the backend left, or fell silent): the client cannot get a whole answer.
       response.once('close', () => {
         if (!response.complete) client.destroy();
@@ -208,12 +198,5 @@ export function createUpgradeHandler(options: UpgradeOptions): UpgradeHandler {
 
   return {
     handle,
-    track(socket) {
-      clients.add(socket);
-      socket.once('close', () => clients.delete(socket));
-    },
-    closeAll() {
-      for (const client of clients) client.destroy();
-    },
   };
 }

@@ -33,7 +33,7 @@ export interface IntegerRule {
  * overflows: Node warns (TimeoutOverflowWarning) and fires after 1 ms instead, so every
  * variable whose name ends in `_MS` is a timer's delay and is refused above this.
  */
-export const MAX_TIMER_MS = 2_147_483_647;
+const MAX_TIMER_MS = 2_147_483_647;
 
 export function readInteger(env: Env, name: string, fallback: number, rule: IntegerRule = {}): number {
   const value = raw(env, name);
@@ -48,7 +48,7 @@ export function readInteger(env: Env, name: string, fallback: number, rule: Inte
   if (!/^-?\d+$/.test(value)) throw new ConfigError(name, value, expected);
   const parsed = Number(value);
   if (parsed < min) throw new ConfigError(name, value, expected);
-  if (parsed > max || !Number.isSafeInteger(parsed)) {
+  if (parsed > max) {
     const cap = wordless && max === MAX_TIMER_MS ? ` no larger than ${MAX_TIMER_MS} (about 24.8 days, the longest timer Node.js allows)` : '';
     throw new ConfigError(name, value, expected + cap);
   }

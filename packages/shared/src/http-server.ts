@@ -2,7 +2,7 @@
 // oversized headers or a slow client is cut off with 400, 431 or 408 and a plain sentence),
 // an access log line per request, and a graceful close that lets requests in flight finish.
 
-import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { STATUS_CODES, createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { readInteger, type Env } from './config.js';
@@ -71,13 +71,6 @@ export function afterCompleteRequests(socket: Socket, then: () => void): void {
   });
 }
 
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request',
-  405: 'Method Not Allowed',
-  408: 'Request Timeout',
-  431: 'Request Header Fields Too Large',
-};
-
 /** How long a connection that has had its last answer may take to close: what the client still sends is read and dropped. */
 export const LINGER_MS = 5_000;
 
@@ -98,17 +91,25 @@ export function lingerClose(socket: Socket, lastWrite?: string | Buffer): void {
   else socket.end(lastWrite);
 }
 
+/** The one log line of a request refused before any handler. */
+function logClientError(logger: Logger, status: number, code: string | undefined, sentence: string, remoteAddress: string | undefined): void {
+  logger.info({ code, status, remoteAddress }, 'client error: %s', sentence);
+}
+
 /** Logs a request refused before any handler and answers it with its status and sentence; the connection then closes. */
 export function refuseRequest(logger: Logger, req: IncomingMessage, res: ServerResponse, problem: RequestProblem): void {
-  logger.info({ code: problem.code, status: problem.status, remoteAddress: req.socket.remoteAddress }, 'client error: %s', problem.sentence);
+  logClientError(logger, problem.status, problem.code, problem.sentence, req.socket.remoteAddress);
   sendError(req, res, problem.status, problem.code, problem.sentence, { connection: 'close' });
 }
+
+/** Only `Expect: 100-continue` is understood (Node answers it); Node's own answer to any other is a bare 417. */
+const EXPECTATION_FAILED: RequestProblem = { status: 417, code: 'HTTP_EXPECTATION_FAILED', sentence: 'The only expectation this server meets is Expect: 100-continue.' };
 
 /** A whole plain-text answer that closes the connection, for errors met before any handler. */
 function plainAnswer(status: number, sentence: string): string {
   const body = sentence + '\n';
   return (
-    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\n` +
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
     `content-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`
   );
 }
@@ -118,9 +119,6 @@ export function createHttpServer(limits: HttpServerLimits, handler: RequestListe
   // it again for every later read: the first report decides. Node's sweep may report a time
   // limit later still: a connection whose error answer has gone out is then cut.
   const failed = new WeakSet<Socket>();
-  const clientError = (status: number, sentence: string, fields: Record<string, unknown>): void => {
-    logger.info({ ...fields, status }, 'client error: %s', sentence);
-  };
   // What HTTP/1.1 asks of every request before a handler sees it (request-target.ts). Node's
   // own Host check answers 400 with an empty body and skips the services' handlers; this one
   // says why, and also takes an absolute-form target as the path it names.
@@ -130,8 +128,9 @@ export function createHttpServer(limits: HttpServerLimits, handler: RequestListe
     if (failed.has(req.socket)) {
       // Its 408 already went out: nothing more. Still to go (an earlier answer holds the
       // connection): this response carries it, in order.
+      const [status, sentence] = CLIENT_ERRORS['ERR_HTTP_REQUEST_TIMEOUT'] as readonly [number, string];
       if (req.socket.writableEnded) res.destroy();
-      else sendError(req, res, 408, 'HTTP_REQUEST_TIMEOUT', 'The request took too long to arrive.', { connection: 'close' });
+      else sendError(req, res, status, 'HTTP_REQUEST_TIMEOUT', sentence, { connection: 'close' });
       return;
     }
     const problem = checkRequest(req);
@@ -171,7 +170,7 @@ export function createHttpServer(limits: HttpServerLimits, handler: RequestListe
       return;
     }
     const [status, sentence] = clientErrorResponse(error);
-    clientError(status, sentence, { code: error.code, remoteAddress: socket.remoteAddress });
+    logClientError(logger, status, error.code, sentence, socket.remoteAddress);
     // Complete requests before the bad one (pipelined in the same packets) get their answers
     // first; then the error, and the connection closes. Its headers could not be read, so the
     // error is plain text whatever the client would have accepted.
@@ -182,19 +181,13 @@ export function createHttpServer(limits: HttpServerLimits, handler: RequestListe
       else lingerClose(socket, plainAnswer(status, sentence));
     });
   });
-  // Only `Expect: 100-continue` is understood (Node answers it); Node's own answer to any
-  // other expectation is a bare 417.
-  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
-    const sentence = 'The only expectation this server meets is Expect: 100-continue.';
-    clientError(417, sentence, { code: 'HTTP_EXPECTATION_FAILED', remoteAddress: req.socket.remoteAddress });
-    sendError(req, res, 417, 'HTTP_EXPECTATION_FAILED', sentence, { connection: 'close' });
-  });
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => refuseRequest(logger, req, res, EXPECTATION_FAILED));
   // CONNECT asks for a tunnel, which neither service offers; without a listener Node would
   // drop the connection without a word.
   // Requests pipelined before it are answered first, as before a malformed request.
   server.on('connect', (_req: IncomingMessage, socket: ServedSocket) => {
     const sentence = 'CONNECT is not supported: this server is not a forward proxy.';
-    clientError(405, sentence, { code: 'HTTP_CONNECT_UNSUPPORTED', remoteAddress: socket.remoteAddress });
+    logClientError(logger, 405, 'HTTP_CONNECT_UNSUPPORTED', sentence, socket.remoteAddress);
     socket.on('error', () => socket.destroy());
     afterCompleteRequests(socket, () => (socket.writable ? lingerClose(socket, plainAnswer(405, sentence)) : socket.destroy()));
   });
@@ -266,7 +259,6 @@ export function createGracefulClose(server: Server, graceMs: number, alsoClose: 
       }
       for (const res of latest.values()) if (!res.writableFinished) endConnectionAfter(res);
       const timer = setTimeout(() => {
-        server.closeAllConnections();
         for (const socket of open) socket.destroy();
       }, graceMs);
       timer.unref();

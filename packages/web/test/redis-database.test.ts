@@ -33,6 +33,8 @@ test('REDIS_URL names a database Redis does not have: 503, one error naming it, 
   // HEAD / has the status GET / has.
   assert.equal((await get(port, '/', { method: 'HEAD' })).status, 503);
 
+  // Checked before the restart too: the test Redis keeps no data across one.
+  assert.equal(await numberIn(redis, 0, 'visits'), 0, 'not one visit counted in database 0 before the reconnect');
   // A reconnect (Redis restarted) selects again, and is refused again.
   await redis.restart();
   const before = logs.lines().filter((line) => line['redis'] === 'refused the database').length;
@@ -58,6 +60,8 @@ test('REDIS_URL names database 5: visits are counted there, also after a reconne
   const { port } = await startWeb(t, redis, { REDIS_URL: `${redis.url}/5` });
   assert.equal(visitsIn((await get(port, '/')).body), 1);
   assert.equal(visitsIn((await get(port, '/')).body), 2);
+  assert.equal(await numberIn(redis, 5, 'visits'), 2);
+  assert.equal(await numberIn(redis, 0, 'visits'), 0);
 
   await redis.restart(); // data is not kept
   await waitFor('the replica to be ready again', async () => (await get(port, '/readyz')).status === 200);
