@@ -5,7 +5,7 @@
 #
 #   out=$(bash .ci/docker-provision.sh); rc=$?
 #   rc 0: engine up, images ready; stdout holds `export VAR=value` lines
-#         (DOCKER, NODE_IMAGE, REDIS_IMAGE, BUILD_NETWORK,
+#         (DOCKER, NODE_IMAGE, REDIS_IMAGE, NGINX_IMAGE, BUILD_NETWORK,
 #         COMPOSE_DOCKER_CLI_BUILD) to eval.
 #   rc 3: Docker is not usable here; a line "SKIPPED: docker: <reason>" was
 #         printed (stderr). The caller skips only its Docker stage.
@@ -40,6 +40,7 @@ case $NODE_MAJOR in
   ;;
 esac
 REDIS_IMAGE=visit-counter-base/redis:local
+NGINX_IMAGE=visit-counter-base/nginx:local
 
 T0=$(date +%s)
 log() { printf '[docker-provision +%ss] %s\n' "$(($(date +%s) - T0))" "$*" >&2; }
@@ -300,6 +301,36 @@ EOF
 }
 timed "image $REDIS_IMAGE" build_redis || skip "$(cat "$STATE_DIR/reason" 2>/dev/null || echo "building $REDIS_IMAGE failed")"
 
+# --- 6. nginx: Debian + nginx, laid out like the official image -----------------
+# For the host-routing example's frontend (deploy/frontend builds on it): the server in the
+# PATH, conf.d/*.conf as the only sites, /usr/share/nginx/html, logs to the container's output.
+build_nginx() {
+  if have_image "$NGINX_IMAGE"; then
+    log "$NGINX_IMAGE exists"
+    return 0
+  fi
+  local ctx=$STATE_DIR/nginx-context
+  rm -rf "$ctx"
+  mkdir -p "$ctx"
+  cat >"$ctx/Dockerfile" <<EOF
+FROM $DEBIAN_IMAGE
+RUN apt-get update \\
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nginx-light \\
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin \\
+ && rm -f /etc/nginx/sites-enabled/* \\
+ && mkdir -p /usr/share/nginx/html \\
+ && ln -sf /dev/stdout /var/log/nginx/access.log \\
+ && ln -sf /dev/stderr /var/log/nginx/error.log \\
+ && nginx -v
+EXPOSE 80
+STOPSIGNAL SIGQUIT
+CMD ["nginx", "-g", "daemon off;"]
+EOF
+  retry docker_build -t "$NGINX_IMAGE" "$ctx" || { echo "docker build $NGINX_IMAGE failed" >"$STATE_DIR/reason"; return 1; }
+  rm -rf "$ctx"
+}
+timed "image $NGINX_IMAGE" build_nginx || skip "$(cat "$STATE_DIR/reason" 2>/dev/null || echo "building $NGINX_IMAGE failed")"
+
 log "ready in $(($(date +%s) - T0))s"
 # For the caller to eval. BUILD_NETWORK=host: the build's RUN steps (npm ci)
 # need the host's network, since containers have no route out here.
@@ -309,6 +340,7 @@ cat <<EOF
 export DOCKER=$DOCKER
 export NODE_IMAGE=$NODE_IMAGE
 export REDIS_IMAGE=$REDIS_IMAGE
+export NGINX_IMAGE=$NGINX_IMAGE
 export BUILD_NETWORK=host
 export COMPOSE_DOCKER_CLI_BUILD=0
 EOF

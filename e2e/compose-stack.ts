@@ -3,7 +3,7 @@
 // request the way curl does.
 
 import { spawn } from 'node:child_process';
-import { request } from 'node:http';
+import { request, type IncomingHttpHeaders } from 'node:http';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -135,6 +135,7 @@ export function createStack(httpPort: number, { project = PROJECT, files = ['com
 
 export interface Reply {
   status: number;
+  headers: IncomingHttpHeaders;
   body: string;
 }
 
@@ -144,7 +145,7 @@ export function get(port: number, path = '/', timeoutMs = 10_000, headers: Recor
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
       res.on('error', reject);
     });
     req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out after ${timeoutMs} ms`)));

@@ -41,7 +41,7 @@ async function steadyStream(done: Promise<unknown>, maxMs = 120_000): Promise<Re
   const replies: Reply[] = [];
   const deadline = Date.now() + maxMs;
   while (!finished && Date.now() < deadline && replies.length < 20_000) {
-    const reply = await get(port, '/').catch((error: Error) => ({ status: 0, body: error.message }));
+    const reply = await get(port, '/').catch((error: Error) => ({ status: 0, headers: {}, body: error.message }));
     record(reply);
     replies.push(reply);
   }
