@@ -8,6 +8,9 @@
    chart uses, run with the default values and a few variants. Its output is parsed as YAML
    and cross-checked (selectors, named ports, service names in BACKENDS_DNS and REDIS_URL,
    security contexts). It is not Helm: `helm lint` / `helm template` remain the real test.
+3. With helm on PATH (CI installs it): each variant rendered by `helm template` too, the same
+   cross-checks run on Helm's output, and Helm's manifests must equal the approximate ones,
+   so the approximation is known to hold wherever helm is missing.
 
 Usage: python3 check-chart.py CHART_DIR [OUT_DIR]   (OUT_DIR receives the rendered manifests)
 """
@@ -16,7 +19,10 @@ import copy
 import hashlib
 import os
 import re
+import shutil
+import subprocess
 import sys
+import tempfile
 
 import yaml
 
@@ -375,6 +381,53 @@ VARIANTS = {
 }
 
 
+def helm_render(helm, chart_dir, release, override):
+    """The manifests `helm template` makes with `override` on top of the chart's values."""
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as handle:
+        yaml.safe_dump(override, handle)
+    try:
+        result = subprocess.run(
+            [helm, "template", release, chart_dir, "--namespace", "default", "-f", handle.name],
+            capture_output=True, text=True, timeout=60, check=False,
+        )
+    finally:
+        os.unlink(handle.name)
+    if result.returncode != 0:
+        raise RuntimeError(result.stderr.strip() or f"helm template exited with {result.returncode}")
+    return [d for d in yaml.safe_load_all(result.stdout) if d]
+
+
+def first_difference(a, b, path=""):
+    """The first path at which two parsed manifests differ, for a readable failure."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(set(a) | set(b), key=str):
+            if key not in a or key not in b:
+                return f"{path}.{key}: only in {'helm' if key in a else 'the approximation'}"
+            found = first_difference(a[key], b[key], f"{path}.{key}")
+            if found:
+                return found
+        return None
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for index, (x, y) in enumerate(zip(a, b)):
+            found = first_difference(x, y, f"{path}[{index}]")
+            if found:
+                return found
+        return None
+    return None if a == b else f"{path}: helm {a!r}, the approximation {b!r}"
+
+
+def compare_with_helm(variant, helm_docs, docs):
+    key = lambda d: (d["kind"], d["metadata"]["name"])  # noqa: E731 - a sort key
+    ours = {key(d): d for d in docs}
+    theirs = {key(d): d for d in helm_docs}
+    for missing in sorted(set(theirs) ^ set(ours)):
+        fail(f"{variant}: {missing[0]}/{missing[1]} is made by {'helm only' if missing in theirs else 'the approximation only'}")
+    for both in sorted(set(theirs) & set(ours)):
+        difference = first_difference(theirs[both], ours[both])
+        if difference:
+            fail(f"{variant}: {both[0]}/{both[1]} differs from helm's render at {difference}")
+
+
 def main():
     chart_dir = sys.argv[1]
     out_dir = sys.argv[2] if len(sys.argv) > 2 else None
@@ -391,6 +444,7 @@ def main():
         except SyntaxError as error:
             fail(f"{name}: {error}")
     release = "demo"
+    helm = shutil.which("helm")
     for variant, override in VARIANTS.items():
         merged = deep_merge(values, override)
         root = {
@@ -430,6 +484,18 @@ def main():
         except (KeyError, TypeError, AttributeError, ValueError) as error:
             fail(f"{variant}: a manifest lacks a field the checks read: {error!r}")
         print(f"rendered {variant}: {', '.join(d['kind'] + '/' + d['metadata']['name'] for d in docs)}")
+        if helm:
+            try:
+                helm_docs = helm_render(helm, chart_dir, release, override)
+            except (RuntimeError, subprocess.TimeoutExpired, yaml.YAMLError) as error:
+                fail(f"{variant}: helm template failed: {error}")
+                continue
+            try:
+                check_rendered(f"{variant} (helm)", helm_docs, merged, release)
+            except (KeyError, TypeError, AttributeError, ValueError) as error:
+                fail(f"{variant} (helm): a manifest lacks a field the checks read: {error!r}")
+            compare_with_helm(variant, helm_docs, docs)
+            print(f"helm template {variant}: {len(helm_docs)} manifests, checked and compared")
 
     for message in FAILURES:
         print(f"FAIL {message}", file=sys.stderr)

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Checks the visit-counter chart where no helm binary can be installed: yamllint on the
-# plain-YAML files, then check-chart.py (static checks and an approximate render of the
-# templates with the default values and a few variants, cross-checked). With helm on PATH
-# it also runs `helm lint` and `helm template`, the real test. See the README's Helm section.
+# Checks the visit-counter chart: yamllint on the plain-YAML files, then check-chart.py
+# (static checks and renders of the templates with the default values and a few variants,
+# cross-checked). With helm on PATH (CI installs it: .ci/install-helm.sh) the renders are
+# Helm's own, compared with check-chart.py's approximate ones, and `helm lint --strict` runs;
+# without it, only the approximation. See the README's Helm section.
 #
 #   bash deploy/helm/check-chart.sh [OUT_DIR]    # OUT_DIR keeps the approximate renders
 #
@@ -36,10 +37,9 @@ yamllint --strict -d '{extends: default, rules: {line-length: {max: 120}, indent
   "$out"/*.yaml
 
 if command -v helm >/dev/null 2>&1; then
-  echo "== helm lint, helm template"
+  echo "== helm lint"
   helm lint --strict "$chart"
   helm lint --strict "$chart" --set balancer.adminToken.value=example --set redis.persistence.enabled=false
-  helm template demo "$chart" >/dev/null
 else
   echo "== helm is not installed: helm lint / helm template skipped"
 fi
