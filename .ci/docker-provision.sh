@@ -272,64 +272,52 @@ EOF
 }
 timed "image $NODE_IMAGE" build_node || skip "$(cat "$STATE_DIR/reason" 2>/dev/null || echo "building $NODE_IMAGE failed")"
 
-# --- 5. Redis: Debian + redis-server ------------------------------------------
-build_redis() {
-  if have_image "$REDIS_IMAGE"; then
-    log "$REDIS_IMAGE exists"
+# build_on_debian IMAGE PACKAGES: unless IMAGE exists, build it from the Debian base with
+# the Debian PACKAGES installed, then the Dockerfile lines on stdin.
+build_on_debian() {
+  local image=$1 packages=$2 ctx
+  if have_image "$image"; then
+    log "$image exists"
     return 0
   fi
-  local ctx=$STATE_DIR/redis-context
+  ctx=$(mktemp -d "$STATE_DIR/context.XXXXXX")
+  {
+    echo "FROM $DEBIAN_IMAGE"
+    echo "RUN apt-get update \\"
+    echo " && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $packages \\"
+    echo " && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin"
+    cat
+  } >"$ctx/Dockerfile"
+  retry docker_build -t "$image" "$ctx" || { echo "docker build $image failed" >"$STATE_DIR/reason"; return 1; }
   rm -rf "$ctx"
-  mkdir -p "$ctx"
-  # Like the official image: data in /data, runs as the redis user, listens on
-  # all interfaces of its (internal) network with protected mode off.
-  cat >"$ctx/Dockerfile" <<EOF
-FROM $DEBIAN_IMAGE
-RUN apt-get update \\
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server \\
- && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin \\
- && mkdir -p /data && chown redis:redis /data \\
- && redis-server --version
+}
+build_failed() { skip "$(cat "$STATE_DIR/reason" 2>/dev/null || echo "building $1 failed")"; }
+
+# --- 5. Redis: Debian + redis-server ------------------------------------------
+# Like the official image: data in /data, runs as the redis user, listens on all interfaces
+# of its (internal) network with protected mode off.
+timed "image $REDIS_IMAGE" build_on_debian "$REDIS_IMAGE" redis-server <<'EOF' || build_failed "$REDIS_IMAGE"
+RUN mkdir -p /data && chown redis:redis /data && redis-server --version
 WORKDIR /data
 VOLUME /data
 USER redis
 EXPOSE 6379
 CMD ["redis-server", "--protected-mode", "no"]
 EOF
-  retry docker_build -t "$REDIS_IMAGE" "$ctx" || { echo "docker build $REDIS_IMAGE failed" >"$STATE_DIR/reason"; return 1; }
-  rm -rf "$ctx"
-}
-timed "image $REDIS_IMAGE" build_redis || skip "$(cat "$STATE_DIR/reason" 2>/dev/null || echo "building $REDIS_IMAGE failed")"
 
 # --- 6. nginx: Debian + nginx, laid out like the official image -----------------
 # For the host-routing example's frontend (deploy/frontend builds on it): the server in the
 # PATH, conf.d/*.conf as the only sites, /usr/share/nginx/html, logs to the container's output.
-build_nginx() {
-  if have_image "$NGINX_IMAGE"; then
-    log "$NGINX_IMAGE exists"
-    return 0
-  fi
-  local ctx=$STATE_DIR/nginx-context
-  rm -rf "$ctx"
-  mkdir -p "$ctx"
-  cat >"$ctx/Dockerfile" <<EOF
-FROM $DEBIAN_IMAGE
-RUN apt-get update \\
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nginx-light \\
- && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin \\
- && rm -f /etc/nginx/sites-enabled/* \\
- && mkdir -p /usr/share/nginx/html \\
- && ln -sf /dev/stdout /var/log/nginx/access.log \\
- && ln -sf /dev/stderr /var/log/nginx/error.log \\
+timed "image $NGINX_IMAGE" build_on_debian "$NGINX_IMAGE" nginx-light <<'EOF' || build_failed "$NGINX_IMAGE"
+RUN rm -f /etc/nginx/sites-enabled/* \
+ && mkdir -p /usr/share/nginx/html \
+ && ln -sf /dev/stdout /var/log/nginx/access.log \
+ && ln -sf /dev/stderr /var/log/nginx/error.log \
  && nginx -v
 EXPOSE 80
 STOPSIGNAL SIGQUIT
 CMD ["nginx", "-g", "daemon off;"]
 EOF
-  retry docker_build -t "$NGINX_IMAGE" "$ctx" || { echo "docker build $NGINX_IMAGE failed" >"$STATE_DIR/reason"; return 1; }
-  rm -rf "$ctx"
-}
-timed "image $NGINX_IMAGE" build_nginx || skip "$(cat "$STATE_DIR/reason" 2>/dev/null || echo "building $NGINX_IMAGE failed")"
 
 log "ready in $(($(date +%s) - T0))s"
 # For the caller to eval. BUILD_NETWORK=host: the build's RUN steps (npm ci)
