@@ -55,6 +55,14 @@ type ScriptedRedis = Redis & {
   visitIncrement(key: string, tokenKey: string, count: number, deadline: number, ttlMs: number): Promise<number>;
 };
 
+/**
+ * Time left for a reply to travel back before a deadline of `periodMs`: what Redis gets is
+ * the period less this, so that its answer can still arrive in time.
+ */
+export function replyMargin(periodMs: number): number {
+  return Math.min(50, Math.floor(periodMs / 4));
+}
+
 export function createCounter({ connection, key, timeoutMs, reconcileMs, logger, now = Date.now }: CounterOptions): Counter {
   const { redis } = connection;
   const scripted = redis as ScriptedRedis;
@@ -68,7 +76,7 @@ export function createCounter({ connection, key, timeoutMs, reconcileMs, logger,
   const tokenPrefix = `${key}:batch:${randomBytes(6).toString('base64url')}:`;
   let sequence = 0;
   // The script must have run before our own timer fires, with room for the reply to travel back.
-  const margin = Math.min(50, Math.floor(timeoutMs / 4));
+  const margin = replyMargin(timeoutMs);
   let waiting: Waiter[] = [];
   // Each batch sent and not yet answered, as the way to answer it "outcome unknown".
   const unanswered = new Set<() => void>();

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { ListenError, createGracefulClose, createHttpServer, listen, logAccess, type Logger } from '@visit-counter/shared';
 import type { WebConfig } from './config.js';
-import { createCounter } from './counter.js';
+import { createCounter, replyMargin } from './counter.js';
 import { createRedisClient } from './redis-client.js';
 import { createRouter, isProbe } from './routes.js';
 
@@ -74,7 +74,7 @@ export function createWebService(config: WebConfig, logger: Logger): WebService 
         }
         // Visits still waiting for Redis (held for reconciliation, or sent) when the grace period
         // ends are answered 503 "outcome unknown" just before the cut, not reset with it.
-        const answerTheRest = setTimeout(() => counter.giveUp(), config.shutdownGraceMs - Math.min(50, Math.floor(config.shutdownGraceMs / 4)));
+        const answerTheRest = setTimeout(() => counter.giveUp(), config.shutdownGraceMs - replyMargin(config.shutdownGraceMs));
         await closeServer();
         clearTimeout(answerTheRest);
         // A frozen Redis never answers QUIT: wait for it no longer than for a visit, then drop it.
