@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from '@visit-counter/shared';
-import { CounterOutcomeUnknownError, CounterTimeoutError, CounterUnavailableError, ShutdownOutcomeUnknownError } from './errors.js';
+import { CounterOutcomeUnknownError, CounterTimeoutError, CounterUnavailableError, ShutdownOutcomeUnknownError, VisitorLeftError } from './errors.js';
 import { createReconciler } from './reconcile.js';
 import type { RedisConnection } from './redis-client.js';
 
@@ -31,11 +31,17 @@ return last
 interface Waiter {
   resolve(visits: number): void;
   reject(error: Error): void;
+  /** True once the visitor has gone: its visit is left out of the batch. */
+  left: (() => boolean) | undefined;
 }
 
 export interface Counter {
-  /** Counts one visit and returns its number. Rejects when Redis fails; the error says whether it counted. */
-  next(): Promise<number>;
+  /**
+   * Counts one visit and returns its number. Rejects when Redis fails; the error says whether
+   * it counted. `left` tells whether the visitor has gone: until its batch is sent, such a
+   * visit is not counted (VisitorLeftError).
+   */
+  next(left?: () => boolean): Promise<number>;
   /** Answers every visit still waiting for Redis (sent, or held for reconciliation) with 503
    * "outcome unknown" now: a shutdown whose grace period ends answers them before it cuts. */
   giveUp(): void;
@@ -82,8 +88,13 @@ export function createCounter({ connection, key, timeoutMs, reconcileMs, logger,
   const unanswered = new Set<() => void>();
 
   const flush = (): void => {
-    const batch = waiting;
+    const batch: Waiter[] = [];
+    for (const waiter of waiting) {
+      if (waiter.left?.()) waiter.reject(new VisitorLeftError());
+      else batch.push(waiter);
+    }
     waiting = [];
+    if (batch.length === 0) return;
     // Not connected, or not (yet) known to be in REDIS_URL's database: counting there would be wrong.
     if (!connection.usable()) {
       const error = new CounterUnavailableError();
@@ -144,10 +155,14 @@ export function createCounter({ connection, key, timeoutMs, reconcileMs, logger,
   };
 
   return {
-    next() {
+    next(left) {
       return new Promise<number>((resolve, reject) => {
-        waiting.push({ resolve, reject });
-        if (waiting.length === 1) setImmediate(flush);
+        waiting.push({ resolve, reject, left });
+        // Sent one turn later than it could be: a request and the end of its connection come
+        // in with two reads, in two turns (a client that gave up while this replica was stalled
+        // left both waiting in the socket). The second turn's reads come first, so a visitor
+        // who has already gone is left out. Visits of both turns go in the one batch.
+        if (waiting.length === 1) setImmediate(() => setImmediate(flush));
       });
     },
     giveUp() {

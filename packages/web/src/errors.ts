@@ -32,6 +32,17 @@ export class ShutdownOutcomeUnknownError extends CounterOutcomeUnknownError {
   }
 }
 
+/**
+ * The visitor's connection ended before its visit was sent to Redis: a client that gave up
+ * (a balancer's timeout, curl -m) while this replica was stalled. Not counted, and nobody is
+ * left to read the answer; the access log shows 499, as nginx logs a client that closed.
+ */
+export class VisitorLeftError extends VisitCounterError {
+  constructor() {
+    super('WEB_VISITOR_LEFT', 499, 'The visitor closed the connection before the visit was counted, so it was not counted.');
+  }
+}
+
 export class NotFoundError extends VisitCounterError {
   constructor(path: string) {
     super('WEB_NOT_FOUND', 404, `There is nothing at ${JSON.stringify(path)}; try / or /host or /date.`);

@@ -16,7 +16,7 @@ import {
 } from '@visit-counter/shared';
 import type { Counter } from './counter.js';
 import type { RedisConnection } from './redis-client.js';
-import { CounterTimeoutError, CounterUnavailableError, MethodNotAllowedError, NotFoundError, ShuttingDownError } from './errors.js';
+import { CounterTimeoutError, CounterUnavailableError, MethodNotAllowedError, NotFoundError, ShuttingDownError, VisitorLeftError } from './errors.js';
 
 export interface RouteContext {
   counter: Counter;
@@ -65,7 +65,9 @@ export function createRouter(ctx: RouteContext): Handler {
       res.end();
       return;
     }
-    const visits = await ctx.counter.next();
+    // The connection's end means the visitor left (Node's HTTP server ends a request whose
+    // client closed, half-closed included, as nginx does): such a visit is not counted.
+    const visits = await ctx.counter.next(() => req.socket.readableEnded || req.socket.destroyed);
     instanceVisits += 1;
     const rendered = renderVisit({ visits, instanceVisits, hostname: ctx.hostname, port: ctx.port() }, format, ctx.template);
     send(req, res, 200, rendered, NO_STORE);
@@ -108,6 +110,8 @@ export function createRouter(ctx: RouteContext): Handler {
       if (!allowed.includes(req.method ?? '')) throw new MethodNotAllowedError(req.method ?? '', path, allowed);
       await handler(req, res);
     } catch (error) {
+      // Nobody is left to answer; the access log records 499.
+      if (error instanceof VisitorLeftError) return;
       if (error instanceof VisitCounterError) {
         // A draining replica failing its probes is the plan, not a fault: no warning per probe.
         if (error.status >= 500 && !(error instanceof ShuttingDownError)) ctx.logger.warn({ code: error.code, err: error.cause ?? error.message }, error.message);
