@@ -60,7 +60,11 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 }
 process.on('exit', killAllNow);
 
-async function main(): Promise<void> {
+/** Systems that are not ours: their rows are measured and shown, never judged. */
+const REFERENCE_IDS = new Set(['nginx', 'haproxy', 'http-proxy', 'undici-proxy', 'hello']);
+
+/** Runs the benchmark; resolves false when one of our correctness checks failed. */
+async function main(): Promise<boolean> {
   let options;
   try {
     options = readBenchOptions(process.env);
@@ -164,8 +168,13 @@ async function main(): Promise<void> {
         `${distinct.distinct} distinct counts ${distinct.first}..${distinct.last}, counter +${distinct.counterDelta}, ${distinct.failed} failed)`,
     );
   }
-  const exactRows = rows.filter((row) => row.exact !== undefined);
-  if (exactRows.length > 0) log(`exact count after every visit run: ${exactRows.every((row) => row.exact?.startsWith('yes')) ? 'PASS' : 'FAIL'}`);
+  // The exactness promise is ours. A reference's visit run can end with requests still on
+  // their way (nginx at 1000 connections, wrk's timeouts): shown, not judged.
+  const exactRows = rows.filter((row) => row.exact !== undefined && !REFERENCE_IDS.has(row.id));
+  const exact = exactRows.every((row) => row.exact?.startsWith('yes'));
+  if (exactRows.length > 0) log(`exact count after every visit run of ours: ${exact ? 'PASS' : 'FAIL'}`);
+  const inexactReferences = rows.filter((row) => row.exact !== undefined && REFERENCE_IDS.has(row.id) && !row.exact.startsWith('yes'));
+  for (const row of inexactReferences) log(`  (not judged) ${row.system} in ${row.scenario}: ${row.exact}`);
   for (const line of skipped) log(line);
   const loadAfter = loadavg().map((value) => Math.round(value * 100) / 100);
   log(`load average after: ${loadAfter.join(' ')} (the benchmark itself keeps about 2 busy)`);
@@ -195,10 +204,11 @@ async function main(): Promise<void> {
     ) + '\n',
   );
   log(`results: ${file}`);
+  return exact && (distinct?.pass ?? true);
 }
 
 main().then(
-  () => cleanUp(0),
+  (passed) => cleanUp(passed ? 0 : 1),
   (error: unknown) => {
     process.stderr.write(`bench failed: ${(error as Error).stack ?? String(error)}\n`);
     void cleanUp(1);

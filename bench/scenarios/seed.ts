@@ -71,7 +71,9 @@ export async function seedLoad(ctx: BenchContext, { replicas, counter }: Replica
         log(`  sustained part ${part}/3 (${partS} s): ${run.load.rps} req/s, errors ${JSON.stringify(run.load.socketErrors)}, non-2xx ${run.load.non2xx}${describeExactness(run.exactness)}, RSS peak ${run.peakRssMiB} MiB, after ${memory.afterPartsMiB.at(-1)} MiB`);
       }
     }
-    memory.peakMiB = Math.max(0, ...[seedRun, ...parts].map((run) => run.peakRssMiB ?? 0)) || undefined;
+    // Over every figure taken: the samples during the runs and the readings between them.
+    const readings = [memory.startMiB, memory.afterSeedMiB, ...memory.afterPartsMiB, ...[seedRun, ...parts].map((run) => run.peakRssMiB)];
+    memory.peakMiB = Math.max(0, ...readings.map((mib) => mib ?? 0)) || undefined;
 
     const scenario = `seed ${options.seedConnections} conns`;
     const rows = [summarize(scenario, { ...system, label: `${label}, ${options.seedS} s` }, [seedRun])];
