@@ -65,7 +65,7 @@ for (const { what, bytes, statuses, reached } of pipelined) {
 
 // What HTTP/1.1 asks of a request before any forwarding: one Host, a path as the target. An
 // absolute-form target is taken as its path, with its authority as the Host (as nginx does).
-test('absolute-form targets are forwarded as paths; two Host headers and OPTIONS * get 400 and reach no backend', async (t) => {
+test('absolute-form targets are forwarded as paths; two Host headers, a Host that is no host and OPTIONS * get 400 and reach no backend', async (t) => {
   const backend = await startBackend(t, 'web');
   const lb = await startBalancer(t, { BACKENDS: backend.id });
   await waitForUp(lb, [backend.id]);
@@ -80,6 +80,8 @@ test('absolute-form targets are forwarded as paths; two Host headers and OPTIONS
 
   for (const [what, bytes, sentence] of [
     ['two Host headers', 'GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n', 'The request has more than one Host header.\n'],
+    // A plain GET: the fast path's own parser must refuse it too, not forward it.
+    ['a Host with a space', 'GET / HTTP/1.1\r\nHost: a b\r\n\r\n', 'The Host header is not a host name or address with an optional port.\n'],
     ['OPTIONS *', 'OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n', 'The request target must be a path starting with "/" or an http:// URL.\n'],
   ] as const) {
     const reply = parseRawResponse(await rawExchange(t, lb.port, bytes));

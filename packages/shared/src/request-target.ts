@@ -1,5 +1,6 @@
 // The checks HTTP/1.1 asks of every server before a handler sees a request (RFC 9112 3.2,
-// 6.1): exactly one Host header, a target that is a path, no transfer coding but chunked. An absolute-form target
+// 6.1): exactly one Host header, and a valid one, a target that is a path, no transfer coding
+// but chunked. An absolute-form target
 // (`GET http://example.com/path`, what a client configured for a proxy sends) is accepted
 // as the path it names, with its authority as the Host, as nginx does.
 
@@ -13,12 +14,24 @@ export interface RequestProblem {
 
 const MISSING_HOST: RequestProblem = { status: 400, code: 'HTTP_MISSING_HOST', sentence: 'The request has no Host header, which HTTP/1.1 requires.' };
 const DUPLICATE_HOST: RequestProblem = { status: 400, code: 'HTTP_DUPLICATE_HOST', sentence: 'The request has more than one Host header.' };
+const BAD_HOST: RequestProblem = { status: 400, code: 'HTTP_BAD_HOST', sentence: 'The Host header is not a host name or address with an optional port.' };
 const BAD_TARGET: RequestProblem = { status: 400, code: 'HTTP_BAD_TARGET', sentence: 'The request target must be a path starting with "/" or an http:// URL.' };
+const USERINFO_TARGET: RequestProblem = { status: 400, code: 'HTTP_BAD_TARGET', sentence: 'The request target must not carry user information ("user:password@").' };
 // Node's parser takes `gzip, chunked` apart by its last coding; the gzip would reach the handler undone.
 const UNSUPPORTED_CODING: RequestProblem = { status: 501, code: 'HTTP_UNSUPPORTED_CODING', sentence: 'The only transfer coding this server accepts is chunked.' };
 
 // No userinfo (`user:pass@host`): RFC 9110 4.2.4 has it treated as an error.
 const ABSOLUTE_FORM = /^https?:\/\/([^/?#\s@]+)((?:[/?][^#\s]*)?)$/i;
+const USERINFO = /^https?:\/\/[^/?#\s]*@/i;
+// RFC 3986 3.2.2-3.2.3: an IP literal in brackets, or a name of unreserved characters,
+// percent-encodings and sub-delimiters (IPv4 addresses are such names); then `:port`. Empty is
+// allowed: HTTP/1.1 has a client send an empty Host when the target has no authority.
+const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::[0-9]*)?$/;
+
+/** Whether a Host header value (or a target's authority) is a host and optional port. */
+export function isValidHost(value: string): boolean {
+  return HOST.test(value);
+}
 
 /** How many Host headers the request carries, and whether a Transfer-Encoding says more than `chunked`. */
 function scan(raw: readonly string[]): { hosts: number; otherCoding: boolean } {
@@ -50,10 +63,14 @@ export function checkRequest(req: IncomingMessage): RequestProblem | undefined {
   const { hosts, otherCoding } = scan(req.rawHeaders);
   if (hosts > 1) return DUPLICATE_HOST;
   if (otherCoding) return UNSUPPORTED_CODING;
-  if (url.startsWith('/')) return hosts === 0 && req.httpVersion === '1.1' ? MISSING_HOST : undefined;
+  if (url.startsWith('/')) {
+    if (hosts === 0) return req.httpVersion === '1.1' ? MISSING_HOST : undefined;
+    return isValidHost(req.headers.host ?? '') ? undefined : BAD_HOST;
+  }
   const absolute = ABSOLUTE_FORM.exec(url);
-  if (!absolute) return BAD_TARGET;
+  if (!absolute) return USERINFO.test(url) ? USERINFO_TARGET : BAD_TARGET;
   const [, authority = '', path = ''] = absolute;
+  if (!isValidHost(authority)) return BAD_HOST;
   req.url = path.startsWith('/') ? path : `/${path}`;
   replaceHost(req, authority);
   return undefined;

@@ -4,6 +4,7 @@
 // same bytes, which answers it in full (400, 431, bodies, upgrades, pipelining, ...), so
 // this parser never has to produce an error: being strict is what keeps it safe.
 
+import { isValidHost } from '@visit-counter/shared';
 import { isAdminPath } from '../admin.js';
 
 export interface FastRequest {
@@ -61,7 +62,7 @@ export function parseFastRequest(chunk: Buffer, maxHeaderSize: number): FastRequ
     const lower = name.toLowerCase();
     if (NOT_FAST.has(lower)) return undefined;
     if (lower === 'host') {
-      if (host !== undefined || value === '') return undefined;
+      if (host !== undefined || value === '' || !isValidHost(value)) return undefined;
       host = value;
     } else if (lower === 'accept') {
       accept = accept === undefined ? value : `${accept}, ${value}`;
