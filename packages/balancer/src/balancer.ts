@@ -117,6 +117,7 @@ export function createBalancer(config: BalancerConfig, deps: BalancerDeps): Bala
     headersTimeoutMs: config.upstream.headersTimeoutMs,
     bodyTimeoutMs: config.upstream.bodyTimeoutMs,
     retryAfterSeconds: config.retryAfterSeconds,
+    stats,
     logger,
   });
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {

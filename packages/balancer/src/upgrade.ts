@@ -3,6 +3,8 @@
 // ways untouched; any other answer is this request's answer, and the connection ends after it
 // (a tunnel to one backend would carry later requests unseen: no forwarding headers, no round
 // robin). Once the head has left, the request is never sent to another backend.
+// /_lb/status counts an upgrade request as it counts any other: one request, and its answer
+// by status class (a tunnel as 1xx), an error answer also by its code.
 
 import type { IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
@@ -14,6 +16,7 @@ import { NoHealthyBackendError, NoRouteError, UpgradeBodyError } from './errors.
 import { readClientHead } from './forward-headers.js';
 import { BACKEND_HEADER } from './proxy.js';
 import { CLOSE_LINES, headerLines, rawErrorResponse, statusLine } from './raw-answer.js';
+import { countResponse, type Stats } from './stats.js';
 import { relayBody } from './upgrade-body.js';
 import { sendDeclined } from './upgrade-declined.js';
 import { sendHandshake, type HandshakeAnswer } from './upgrade-handshake.js';
@@ -27,11 +30,12 @@ export interface UpgradeOptions {
   /** Silence allowed while a declined upgrade's answer body comes (UPSTREAM_BODY_TIMEOUT_MS). */
   bodyTimeoutMs: number;
   retryAfterSeconds: number;
+  stats: Stats;
   logger: Logger;
 }
 
 /** The same error answer as the other paths give (format by Accept, code, request id), then the end. */
-function refuse(socket: Socket, req: IncomingMessage, error: VisitCounterError, extra: readonly string[]): void {
+function refuseAndClose(socket: Socket, req: IncomingMessage, error: VisitCounterError, extra: readonly string[]): void {
   // Not head-only (an upgrade is a GET), and the connection ends with this answer.
   lingerClose(socket, rawErrorResponse(error, req.headers.accept, extra, false, CLOSE_LINES));
 }
@@ -64,10 +68,18 @@ export interface UpgradeHandler {
 }
 
 export function createUpgradeHandler(options: UpgradeOptions): UpgradeHandler {
-  const { route, trustProxy, connectTimeoutMs, headersTimeoutMs, bodyTimeoutMs, retryAfterSeconds, logger } = options;
+  const { route, trustProxy, connectTimeoutMs, headersTimeoutMs, bodyTimeoutMs, retryAfterSeconds, stats, logger } = options;
   const forwardContext = { proto: 'http', trustProxy, generateId: randomUUID } as const;
 
+  /** An error answer, counted as the other paths count theirs (proxy.ts): by code and by status. */
+  const refuse = (client: Socket, req: IncomingMessage, error: VisitCounterError, extra: readonly string[]): void => {
+    stats.errors[error.code] = (stats.errors[error.code] ?? 0) + 1;
+    countResponse(stats, error.status);
+    refuseAndClose(client, req, error, extra);
+  };
+
   const handle = async (req: IncomingMessage, client: Socket, head: Buffer): Promise<void> => {
+    stats.requests += 1;
     const { headers, requestId, host } = readClientHead(req, forwardContext, true);
     const pool = route(host);
     const ids = ['x-request-id', requestId];
@@ -87,6 +99,8 @@ export function createUpgradeHandler(options: UpgradeOptions): UpgradeHandler {
         refuse(client, req, new NoHealthyBackendError(), [...ids, 'retry-after', String(retryAfterSeconds)]);
         return;
       }
+      // As on the other paths, a retry counts when another backend really takes the request.
+      if (tried.size > 0) stats.retries += 1;
       tried.add(backend);
       let upstream: Socket;
       try {
@@ -172,6 +186,7 @@ export function createUpgradeHandler(options: UpgradeOptions): UpgradeHandler {
       client.resume();
       response.once('end', () => lingerClose(client));
       const { draining } = sendDeclined(client, response, [BACKEND_HEADER, backend.id, 'x-request-id', requestId], bodyTimeoutMs);
+      countResponse(stats, response.statusCode ?? 502);
       if (draining) recordDraining(backend, logger);
       // Cut short (the backend left, or fell silent): the client cannot get a whole answer.
       response.once('close', () => {
@@ -190,6 +205,7 @@ export function createUpgradeHandler(options: UpgradeOptions): UpgradeHandler {
     tunnel.on('close', cut);
     client.on('close', cut);
     client.write(switchingHead(answer.response), 'latin1');
+    countResponse(stats, 101);
     if (answer.head.length > 0) client.write(answer.head);
     if (past.length > 0) tunnel.write(past);
     tunnel.pipe(client);
