@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from '@visit-counter/shared';
-import { CounterOutcomeUnknownError, CounterTimeoutError, CounterUnavailableError, ShutdownOutcomeUnknownError, VisitorLeftError } from './errors.js';
+import { CounterOutcomeUnknownError, CounterTimeoutError, CounterUnavailableError, ShutdownOutcomeUnknownError, ShuttingDownError, VisitorLeftError } from './errors.js';
 import { createReconciler } from './reconcile.js';
 import type { RedisConnection } from './redis-client.js';
 
@@ -42,8 +42,9 @@ export interface Counter {
    * visit is not counted (VisitorLeftError).
    */
   next(left?: () => boolean): Promise<number>;
-  /** Answers every visit still waiting for Redis (sent, or held for reconciliation) with 503
-   * "outcome unknown" now: a shutdown whose grace period ends answers them before it cuts. */
+  /** Answers every visit still waiting for Redis now, before a shutdown's cut: those sent (or
+   * held for reconciliation) with 503 "outcome unknown", those not sent yet with 503 "shutting
+   * down" (not counted). */
   giveUp(): void;
 }
 
@@ -83,17 +84,32 @@ export function createCounter({ connection, key, timeoutMs, reconcileMs, logger,
   let sequence = 0;
   // The script must have run before our own timer fires, with room for the reply to travel back.
   const margin = replyMargin(timeoutMs);
-  let waiting: Waiter[] = [];
+  // Each visit waits one whole event-loop turn before it is sent. A request and the end of its
+  // connection come in with two reads, in two turns (a client that gave up while this replica
+  // was stalled left both in the socket): a turn later, a visitor who has gone shows it and is
+  // left out. `arriving`: the visits of this turn; `aged`: those of the turn before, sent at
+  // the end of this one (the check phase, after this turn's reads), all in one batch.
+  let arriving: Waiter[] = [];
+  let aged: Waiter[] = [];
+  let ticking = false;
   // Each batch sent and not yet answered, as the way to answer it "outcome unknown".
   const unanswered = new Set<() => void>();
 
-  const flush = (): void => {
+  const tick = (): void => {
+    const ready = aged;
+    aged = arriving;
+    arriving = [];
+    ticking = aged.length > 0;
+    if (ticking) setImmediate(tick);
+    flush(ready);
+  };
+
+  const flush = (waiters: readonly Waiter[]): void => {
     const batch: Waiter[] = [];
-    for (const waiter of waiting) {
+    for (const waiter of waiters) {
       if (waiter.left?.()) waiter.reject(new VisitorLeftError());
       else batch.push(waiter);
     }
-    waiting = [];
     if (batch.length === 0) return;
     // Not connected, or not (yet) known to be in REDIS_URL's database: counting there would be wrong.
     if (!connection.usable()) {
@@ -157,15 +173,19 @@ export function createCounter({ connection, key, timeoutMs, reconcileMs, logger,
   return {
     next(left) {
       return new Promise<number>((resolve, reject) => {
-        waiting.push({ resolve, reject, left });
-        // Sent one turn later than it could be: a request and the end of its connection come
-        // in with two reads, in two turns (a client that gave up while this replica was stalled
-        // left both waiting in the socket). The second turn's reads come first, so a visitor
-        // who has already gone is left out. Visits of both turns go in the one batch.
-        if (waiting.length === 1) setImmediate(() => setImmediate(flush));
+        arriving.push({ resolve, reject, left });
+        if (!ticking) {
+          ticking = true;
+          setImmediate(tick);
+        }
       });
     },
     giveUp() {
+      // Not sent yet: not counted, and they say so.
+      const unsent = [...aged, ...arriving];
+      aged = [];
+      arriving = [];
+      for (const waiter of unsent) waiter.reject(new ShuttingDownError());
       for (const abandon of [...unanswered]) abandon();
       reconciler.giveUp();
     },

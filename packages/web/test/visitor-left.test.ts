@@ -6,6 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { connect } from 'node:net';
 import { test } from 'node:test';
 import { get, startTestRedis, startWeb, visitsIn, waitFor } from './support.js';
 
@@ -51,3 +52,32 @@ for (const { name, how } of CASES) {
     assert.equal(await redis.getNumber('visits'), 1, 'the counter equals the visits answered');
   });
 }
+
+test('visitors who left on a kept-alive connection and on a new one, in the same stall, are neither counted', { timeout: 15_000 }, async (t) => {
+  const redis = await startTestRedis(t);
+  const { port, logs } = await startWeb(t, redis);
+
+  // A kept-alive connection, as a balancer holds them: one answered request first.
+  const kept = connect(port, '127.0.0.1');
+  t.after(() => kept.destroy());
+  const first = await new Promise<string>((resolve, reject) => {
+    kept.once('data', (data) => resolve(data.toString()));
+    kept.once('error', reject);
+    kept.write('GET /host HTTP/1.1\r\nHost: replica\r\n\r\n');
+  });
+  assert.match(first, /^HTTP\/1\.1 200 /);
+
+  // Its next request and its close reach the kernel at once (the write goes out synchronously
+  // on an idle socket, and destroy() closes the descriptor); then, with this process blocked,
+  // a new connection brings another visit and goes. The replica reads the kept connection's
+  // visit a turn before the new one's: each must wait for its own connection's end.
+  kept.write('GET / HTTP/1.1\r\nHost: replica\r\n\r\n');
+  kept.destroy();
+  const client = spawnSync(process.execPath, ['-e', CLIENT, String(port), 'end'], { timeout: 10_000 });
+  assert.equal(client.status, 0, `the client ran: ${client.stderr}`);
+
+  await waitFor('the access lines of both departed visits', () => logs.lines().filter((line) => line['path'] === '/' && line['status'] === 499).length === 2);
+  const next = await get(port, '/');
+  assert.equal(visitsIn(next.body), 1, 'the next visitor is the first one counted');
+  assert.equal(await redis.getNumber('visits'), 1, 'the counter equals the visits answered');
+});
