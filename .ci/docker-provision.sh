@@ -288,8 +288,10 @@ build_on_debian() {
     echo " && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin"
     cat
   } >"$ctx/Dockerfile"
-  retry docker_build -t "$image" "$ctx" || { echo "docker build $image failed" >"$STATE_DIR/reason"; return 1; }
+  local rc=0
+  retry docker_build -t "$image" "$ctx" || rc=$?
   rm -rf "$ctx"
+  [ "$rc" -eq 0 ] || { echo "docker build $image failed" >"$STATE_DIR/reason"; return 1; }
 }
 build_failed() { skip "$(cat "$STATE_DIR/reason" 2>/dev/null || echo "building $1 failed")"; }
 

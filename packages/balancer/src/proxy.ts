@@ -15,7 +15,7 @@ import { ForwardHandler } from './forward-handler.js';
 import { readClientHead } from './forward-headers.js';
 import { bodyAttempt, type BodyAttempt } from './request-body.js';
 import { ResponseSink } from './response-sink.js';
-import type { Stats } from './stats.js';
+import { countError, type Stats } from './stats.js';
 
 export const BACKEND_HEADER = 'x-backend';
 
@@ -42,7 +42,7 @@ export function createProxy({ route, stats, trustProxy, retryAfterSeconds, logge
     });
 
   const fail = (req: IncomingMessage, res: ServerResponse, error: VisitCounterError, requestId: string): void => {
-    stats.errors[error.code] = (stats.errors[error.code] ?? 0) + 1;
+    countError(stats, error.code);
     if (res.headersSent) {
       res.destroy(error);
       return;

@@ -20,6 +20,11 @@ export function createStats(portSharing: PortSharing = 'single'): Stats {
   return { startedAt: new Date(), requests: 0, fastPath: 0, retries: 0, responses: {}, errors: {}, acceptPerTurn: 1, portSharing };
 }
 
+/** An error answer's code, in `errors`: every path counts its failures there. */
+export function countError(stats: Stats, code: string): void {
+  stats.errors[code] = (stats.errors[code] ?? 0) + 1;
+}
+
 export function countResponse(stats: Stats, status: number): void {
   const bucket = `${Math.floor(status / 100)}xx`;
   stats.responses[bucket] = (stats.responses[bucket] ?? 0) + 1;

@@ -16,7 +16,7 @@ import { NoHealthyBackendError, NoRouteError, UpgradeBodyError } from './errors.
 import { readClientHead } from './forward-headers.js';
 import { BACKEND_HEADER } from './proxy.js';
 import { CLOSE_LINES, headerLines, rawErrorResponse, statusLine } from './raw-answer.js';
-import { countResponse, type Stats } from './stats.js';
+import { countError, countResponse, type Stats } from './stats.js';
 import { relayBody } from './upgrade-body.js';
 import { sendDeclined } from './upgrade-declined.js';
 import { sendHandshake, type HandshakeAnswer } from './upgrade-handshake.js';
@@ -34,11 +34,6 @@ export interface UpgradeOptions {
   logger: Logger;
 }
 
-/** The same error answer as the other paths give (format by Accept, code, request id), then the end. */
-function refuseAndClose(socket: Socket, req: IncomingMessage, error: VisitCounterError, extra: readonly string[]): void {
-  // Not head-only (an upgrade is a GET), and the connection ends with this answer.
-  lingerClose(socket, rawErrorResponse(error, req.headers.accept, extra, false, CLOSE_LINES));
-}
 
 function open(backend: Backend, timeoutMs: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
@@ -71,11 +66,15 @@ export function createUpgradeHandler(options: UpgradeOptions): UpgradeHandler {
   const { route, trustProxy, connectTimeoutMs, headersTimeoutMs, bodyTimeoutMs, retryAfterSeconds, stats, logger } = options;
   const forwardContext = { proto: 'http', trustProxy, generateId: randomUUID } as const;
 
-  /** An error answer, counted as the other paths count theirs (proxy.ts): by code and by status. */
+  /**
+   * The same error answer as the other paths give (format by Accept, code, request id), counted
+   * as they count theirs (by code and by status), then the end.
+   */
   const refuse = (client: Socket, req: IncomingMessage, error: VisitCounterError, extra: readonly string[]): void => {
-    stats.errors[error.code] = (stats.errors[error.code] ?? 0) + 1;
+    countError(stats, error.code);
     countResponse(stats, error.status);
-    refuseAndClose(client, req, error, extra);
+    // Not head-only (an upgrade is a GET), and the connection ends with this answer.
+    lingerClose(client, rawErrorResponse(error, req.headers.accept, extra, false, CLOSE_LINES));
   };
 
   const handle = async (req: IncomingMessage, client: Socket, head: Buffer): Promise<void> => {

@@ -19,7 +19,7 @@ import { ClientGoneError } from '../errors.js';
 import { ForwardHandler } from '../forward-handler.js';
 import { keepAliveLines, rawErrorResponse } from '../raw-answer.js';
 import { RawSink } from '../raw-sink.js';
-import { countResponse, type Stats } from '../stats.js';
+import { countError, countResponse, type Stats } from '../stats.js';
 import { parseFastRequest, type FastRequest } from './request-head.js';
 
 export interface FastPathOptions {
@@ -156,7 +156,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
         return undefined;
       }
       fields['upstreamError'] = failure.error.code;
-      stats.errors[failure.error.code] = (stats.errors[failure.error.code] ?? 0) + 1;
+      countError(stats, failure.error.code);
       if (handler.status !== 0) {
         this.socket.destroy(); // the answer was under way: cutting it is the only honest signal
         return handler.status;
