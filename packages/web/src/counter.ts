@@ -43,8 +43,8 @@ export interface Counter {
    */
   next(left?: () => boolean): Promise<number>;
   /** Answers every visit still waiting for Redis now, before a shutdown's cut: those sent (or
-   * held for reconciliation) with 503 "outcome unknown", those not sent yet with 503 "shutting
-   * down" (not counted). */
+   * held for reconciliation) with 503 "outcome unknown", those not sent yet, and any visit
+   * after this, with 503 "shutting down" (not counted). */
   giveUp(): void;
 }
 
@@ -92,6 +92,9 @@ export function createCounter({ connection, key, timeoutMs, reconcileMs, logger,
   let arriving: Waiter[] = [];
   let aged: Waiter[] = [];
   let ticking = false;
+  // Once the shutdown has given up, nothing more is sent: a visit after that could be counted
+  // and then cut with its connection, unanswered.
+  let gaveUp = false;
   // Each batch sent and not yet answered, as the way to answer it "outcome unknown".
   const unanswered = new Set<() => void>();
 
@@ -172,6 +175,7 @@ export function createCounter({ connection, key, timeoutMs, reconcileMs, logger,
 
   return {
     next(left) {
+      if (gaveUp) return Promise.reject(new ShuttingDownError());
       return new Promise<number>((resolve, reject) => {
         arriving.push({ resolve, reject, left });
         if (!ticking) {
@@ -181,6 +185,7 @@ export function createCounter({ connection, key, timeoutMs, reconcileMs, logger,
       });
     },
     giveUp() {
+      gaveUp = true;
       // Not sent yet: not counted, and they say so.
       const unsent = [...aged, ...arriving];
       aged = [];
