@@ -27,6 +27,8 @@ export interface RouteContext {
   readyTimeoutMs: number;
   /** True once shutdown began: responses say so, and readiness fails. */
   draining: () => boolean;
+  /** True once the server closes its connections: each ends after the answer under way. */
+  closingConnections: () => boolean;
   logger: Logger;
 }
 
@@ -65,9 +67,12 @@ export function createRouter(ctx: RouteContext): Handler {
       res.end();
       return;
     }
-    // The connection's end means the visitor left (Node's HTTP server ends a request whose
-    // client closed, half-closed included, as nginx does): such a visit is not counted.
-    const visits = await ctx.counter.next(() => req.socket.readableEnded || req.socket.destroyed);
+    // A visit that cannot get its answer is not counted: its connection has ended (Node's HTTP
+    // server ends a request whose client closed, half-closed included, as nginx does), or the
+    // server is closing and the answer waits behind another on a pipelining connection, which
+    // ends after that one (Node hands a response its socket only when its turn comes).
+    const unanswerable = (): boolean => req.socket.readableEnded || req.socket.destroyed || (ctx.closingConnections() && res.socket === null);
+    const visits = await ctx.counter.next(unanswerable);
     instanceVisits += 1;
     const rendered = renderVisit({ visits, instanceVisits, hostname: ctx.hostname, port: ctx.port() }, format, ctx.template);
     send(req, res, 200, rendered, NO_STORE);

@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { Agent } from 'node:http';
+import { connect } from 'node:net';
 import { test } from 'node:test';
 import { startRedisRelay } from './redis-relay.js';
 import { get, pauseRedisWrites, type Reply, spawnMain, startTestRedis, startWeb, visitsIn, waitFor } from './support.js';
@@ -129,4 +130,39 @@ test('a grace period shorter than the wait for Redis: a visit still waiting is a
       assert.equal(service.server.listening, false);
     });
   }
+});
+
+// A client that pipelines (straight to a replica; the balancer does not) during a shutdown: the
+// answer under way ends the connection, so the visits queued behind it can never be answered,
+// and they must not be counted either.
+test('visits pipelined behind the answer that ends a connection at shutdown are not counted', { timeout: 15_000 }, async (t) => {
+  const redis = await startTestRedis(t);
+  const { service, port } = await startWeb(t, redis, ENV);
+  const paused = await pauseRedisWrites(redis);
+  t.after(() => paused.unpause());
+
+  const socket = connect(port, '127.0.0.1');
+  t.after(() => socket.destroy());
+  let received = '';
+  socket.on('data', (data) => (received += data.toString()));
+  const socketClosed = new Promise((resolve) => socket.on('close', resolve));
+  let requests = 0;
+  service.server.on('request', () => (requests += 1));
+
+  socket.write('GET / HTTP/1.1\r\nHost: replica\r\n\r\n');
+  await paused.waiting(1); // the first visit is sent, and held by Redis
+  const closed = service.close();
+  socket.write('GET / HTTP/1.1\r\nHost: replica\r\n\r\nGET / HTTP/1.1\r\nHost: replica\r\n\r\n');
+  await waitFor('the replica to read the two pipelined visits', () => requests === 3);
+  // Their turn to be sent comes and goes.
+  await new Promise((resolve) => setImmediate(() => setImmediate(() => setImmediate(resolve))));
+  await paused.unpause();
+
+  await socketClosed;
+  const answers = [...received.matchAll(/^HTTP\/1\.1 (\d{3}) /gm)].map((match) => Number(match[1]));
+  assert.deepEqual(answers, [200], received);
+  assert.match(received, /\r\nconnection: close\r\n/i);
+  assert.equal(visitsIn(received.slice(received.indexOf('\r\n\r\n') + 4)), 1);
+  await closed;
+  assert.equal(await redis.getNumber('visits'), 1, 'the counter equals the visits answered');
 });
