@@ -1,7 +1,8 @@
 // /_lb/status counts an Upgrade request as it counts any other: one request in the totals and
 // at the backend that took it, its answer by status class (a tunnel established as 1xx, a
-// declined upgrade by the backend's status), an error answer also by its code, a handshake
-// that fails against its backend, and a retry when the first backend could not be reached.
+// declined upgrade by the backend's status), an error answer also by its code (a handshake
+// that fails or times out against its backend, no route, no healthy backend, a chunked body),
+// and a retry when the first backend could not be reached.
 
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
@@ -25,6 +26,11 @@ const cases: Array<{
   firstRefuses?: boolean;
   /** No backend is up. */
   noneUp?: boolean;
+  /** The backends serve only another host: the handshake's host has no route. */
+  otherHostOnly?: boolean;
+  /** The handshake sent instead of HANDSHAKE. */
+  handshake?: string;
+  env?: Record<string, string>;
   status: number;
   totals: { requests: number; retries: number; responses: Record<string, number>; errors: Record<string, number> };
   /** The backend that took the handshake: its requests and failures. */
@@ -60,6 +66,30 @@ const cases: Array<{
     backend: { requests: 1, failures: 0 },
   },
   {
+    name: 'a handshake the backend never answers (504 after UPSTREAM_HEADERS_TIMEOUT_MS)',
+    upgrade: () => undefined,
+    env: { UPSTREAM_HEADERS_TIMEOUT_MS: '300' },
+    status: 504,
+    totals: { requests: 1, retries: 0, responses: { '5xx': 1 }, errors: { LB_UPSTREAM_TIMEOUT: 1 } },
+    backend: { requests: 1, failures: 1 },
+  },
+  {
+    name: 'a host with no route',
+    upgrade: undefined,
+    otherHostOnly: true,
+    status: 404,
+    totals: { requests: 1, retries: 0, responses: { '4xx': 1 }, errors: { LB_NO_ROUTE: 1 } },
+    backend: { requests: 0, failures: 0 },
+  },
+  {
+    name: 'a chunked body (501)',
+    upgrade: undefined,
+    handshake: HANDSHAKE.replace('\r\n\r\n', '\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'),
+    status: 501,
+    totals: { requests: 1, retries: 0, responses: { '5xx': 1 }, errors: { LB_UPGRADE_BODY: 1 } },
+    backend: { requests: 0, failures: 0 },
+  },
+  {
     name: 'no healthy backend',
     upgrade: undefined,
     noneUp: true,
@@ -84,14 +114,15 @@ for (const c of cases) {
     if (c.noneUp) first.healthy = false;
     // Checked once (no background checks): a stopped backend stays up until a request finds it gone.
     const ids = c.firstRefuses ? [first.id, second.id] : [first.id];
-    const lb = await startBalancer(t, { BACKENDS: ids.join(','), HEALTH_INTERVAL_MS: c.noneUp ? '50' : '600000', HEALTH_FALL: '1' });
+    const backends = c.otherHostOnly ? { HOST_ROUTES: `other.example=${ids.join(',')}` } : { BACKENDS: ids.join(',') };
+    const lb = await startBalancer(t, { ...backends, HEALTH_INTERVAL_MS: c.noneUp ? '50' : '600000', HEALTH_FALL: '1', ...c.env });
     if (c.noneUp) await waitForStates(lb, { [first.id]: 'down' });
     else await waitForUp(lb, ids);
     if (c.firstRefuses) await first.stop();
 
     const socket = await openSocket(t, lb.port);
     const head = readUntil(socket, '\r\n\r\n');
-    socket.write(HANDSHAKE);
+    socket.write(c.handshake ?? HANDSHAKE);
     assert.match(await head, new RegExp(`^HTTP/1\\.1 ${c.status} `));
 
     const status = await waitFor(async () => {
