@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { isIP, type Socket } from 'node:net';
-import { ListenError, afterCompleteRequests, checkRequest, createGracefulClose, createHttpServer, listen, logAccess, refuseRequest, type Logger } from '@visit-counter/shared';
+import { ListenError, createGracefulClose, createHttpServer, listen, logAccess, plainResponse, type Logger } from '@visit-counter/shared';
 import { addAcceptHandles, type AcceptHandles } from './accept-handles.js';
 import { createAdmin, isAdminPath } from './admin.js';
 import type { ClusterLink } from './cluster.js';
@@ -19,7 +19,6 @@ import { createFastPath, type FastPath, type FastPathOptions as FastPathDeps } f
 import { createHostRouter } from './host-router.js';
 import { createUpstreamGroup, type UpstreamGroup } from './upstream-group.js';
 import type { PortSharing } from './port-sharing.js';
-import { plainResponse } from './plain-response.js';
 import { createProxy } from './proxy.js';
 import { countResponse, createStats } from './stats.js';
 import { createUpgradeHandler } from './upgrade.js';
@@ -105,11 +104,6 @@ export function createBalancer(config: BalancerConfig, deps: BalancerDeps): Bala
       },
     );
   };
-  const server = createHttpServer(
-    config.limits,
-    onRequest,
-    logger,
-  );
   const upgrade = createUpgradeHandler({
     route,
     trustProxy: config.trustProxy,
@@ -120,35 +114,14 @@ export function createBalancer(config: BalancerConfig, deps: BalancerDeps): Bala
     stats,
     logger,
   });
-  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-    // Node took its 'error' listener with the connection: a reset while waiting must not throw.
-    socket.on('error', () => socket.destroy());
-    // A client that ends its side while the answers before this one go out has given up.
-    let ended = false;
-    const onEnd = (): void => {
-      ended = true;
-    };
-    socket.once('end', onEnd);
-    // Requests pipelined before this one are answered first: their answers hold the socket.
-    afterCompleteRequests(socket, () => {
-      socket.off('end', onEnd);
-      if (socket.destroyed || ended || !socket.writable) {
+  // The balancer's own endpoints answer an upgrade request as a plain one, never forwarded.
+  const server = createHttpServer(config.limits, onRequest, logger, (req, socket, head) => {
+    if (isAdminPath(req.url)) onRequest(req, plainResponse(req, socket));
+    else
+      upgrade.handle(req, socket, head).catch((error: unknown) => {
+        logger.error({ err: error }, 'unexpected upgrade error');
         socket.destroy();
-        return;
-      }
-      socket.setTimeout(0); // Node's keep-alive timer from the last answer
-      // Node's server hands an upgrade request to this listener, past the checks every other
-      // request gets (createHttpServer): the same ones here, then the balancer's own endpoints
-      // answer it as a plain request, never forwarded.
-      const problem = checkRequest(req);
-      if (problem) refuseRequest(logger, req, plainResponse(req, socket), problem);
-      else if (isAdminPath(req.url)) onRequest(req, plainResponse(req, socket));
-      else
-        upgrade.handle(req, socket, head).catch((error: unknown) => {
-          logger.error({ err: error }, 'unexpected upgrade error');
-          socket.destroy();
-        });
-    });
+      });
   });
   /** The MAX_ACCEPT handles, once listen() has asked for them; undefined inside: none were added. */
   let adding: Promise<AcceptHandles | undefined> | undefined;

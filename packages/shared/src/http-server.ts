@@ -6,6 +6,7 @@ import { STATUS_CODES, createServer, type IncomingMessage, type RequestListener,
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { readInteger, type Env } from './config.js';
+import { plainResponse } from './plain-response.js';
 import { checkRequest, type RequestProblem } from './request-target.js';
 import { sendError } from './respond.js';
 
@@ -114,7 +115,14 @@ function plainAnswer(status: number, sentence: string): string {
   );
 }
 
-export function createHttpServer(limits: HttpServerLimits, handler: RequestListener, logger: Logger): Server {
+/**
+ * An Upgrade request that passed the checks every request gets, on a connection that is free
+ * (the answers to requests pipelined before it have gone) and whose client is still there.
+ */
+export type UpgradeListener = (req: IncomingMessage, socket: Socket, head: Buffer) => void;
+
+/** `onUpgrade`: without it, Node serves an Upgrade request as an ordinary one, through `handler`. */
+export function createHttpServer(limits: HttpServerLimits, handler: RequestListener, logger: Logger, onUpgrade?: UpgradeListener): Server {
   // Connections that had an error answer. Node's parser stops at the first bad byte and reports
   // it again for every later read: the first report decides. Node's sweep may report a time
   // limit later still: a connection whose error answer has gone out is then cut.
@@ -191,6 +199,31 @@ export function createHttpServer(limits: HttpServerLimits, handler: RequestListe
     socket.on('error', () => socket.destroy());
     afterCompleteRequests(socket, () => (socket.writable ? lingerClose(socket, plainAnswer(405, sentence)) : socket.destroy()));
   });
+  if (onUpgrade) {
+    server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+      // Node took its 'error' listener with the connection: a reset while waiting must not throw.
+      socket.on('error', () => socket.destroy());
+      // A client that ends its side while the answers before this one go out has given up.
+      let ended = false;
+      const onEnd = (): void => {
+        ended = true;
+      };
+      socket.once('end', onEnd);
+      // Requests pipelined before this one are answered first: their answers hold the socket.
+      afterCompleteRequests(socket, () => {
+        socket.off('end', onEnd);
+        if (socket.destroyed || ended || !socket.writable) {
+          socket.destroy();
+          return;
+        }
+        socket.setTimeout(0); // Node's keep-alive timer from the last answer
+        // Node hands an upgrade request over past `serve`: the same checks here.
+        const problem = checkRequest(req);
+        if (problem) refuseRequest(logger, req, plainResponse(req, socket), problem);
+        else onUpgrade(req, socket, head);
+      });
+    });
+  }
   return server;
 }
 

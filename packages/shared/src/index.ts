@@ -7,6 +7,7 @@ export * from './http-server.js';
 export * from './logger.js';
 export * from './negotiate.js';
 export * from './node-flags.js';
+export * from './plain-response.js';
 export * from './process.js';
 export * from './protocol.js';
 export * from './request-target.js';
