@@ -1,8 +1,8 @@
 // The checks HTTP/1.1 asks of every server before a handler sees a request (RFC 9112 3.2,
 // 6.1): exactly one Host header, and a valid one, a target that is a path, no transfer coding
-// but chunked. An absolute-form target
-// (`GET http://example.com/path`, what a client configured for a proxy sends) is accepted
-// as the path it names, with its authority as the Host, as nginx does.
+// but chunked. An absolute-form target (`GET http://example.com/path`, what a client
+// configured for a proxy sends) is accepted as the path it names, with its authority as the
+// Host, as nginx does.
 
 import type { IncomingMessage } from 'node:http';
 
@@ -20,9 +20,8 @@ const USERINFO_TARGET: RequestProblem = { status: 400, code: 'HTTP_BAD_TARGET', 
 // Node's parser takes `gzip, chunked` apart by its last coding; the gzip would reach the handler undone.
 const UNSUPPORTED_CODING: RequestProblem = { status: 501, code: 'HTTP_UNSUPPORTED_CODING', sentence: 'The only transfer coding this server accepts is chunked.' };
 
-// No userinfo (`user:pass@host`): RFC 9110 4.2.4 has it treated as an error.
-const ABSOLUTE_FORM = /^https?:\/\/([^/?#\s@]+)((?:[/?][^#\s]*)?)$/i;
-const USERINFO = /^https?:\/\/[^/?#\s]*@/i;
+// Userinfo (`user:pass@host`) is matched to be refused: RFC 9110 4.2.4 has it treated as an error.
+const ABSOLUTE_FORM = /^https?:\/\/(?:([^/?#\s@]*)@)?([^/?#\s@]+)((?:[/?][^#\s]*)?)$/i;
 // RFC 3986 3.2.2-3.2.3: an IP literal in brackets (IPv6, with a zone as RFC 6874 writes it,
 // or IPvFuture), or a name of unreserved characters, percent-encodings and sub-delimiters
 // (IPv4 addresses are such names); then `:port`. Empty is allowed: HTTP/1.1 has a client send
@@ -69,8 +68,9 @@ export function checkRequest(req: IncomingMessage): RequestProblem | undefined {
     return isValidHost(req.headers.host ?? '') ? undefined : BAD_HOST;
   }
   const absolute = ABSOLUTE_FORM.exec(url);
-  if (!absolute) return USERINFO.test(url) ? USERINFO_TARGET : BAD_TARGET;
-  const [, authority = '', path = ''] = absolute;
+  if (!absolute) return BAD_TARGET;
+  const [, userinfo, authority = '', path = ''] = absolute;
+  if (userinfo !== undefined) return USERINFO_TARGET;
   if (!isValidHost(authority)) return BAD_HOST;
   req.url = path.startsWith('/') ? path : `/${path}`;
   replaceHost(req, authority);

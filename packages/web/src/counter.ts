@@ -31,17 +31,18 @@ return last
 interface Waiter {
   resolve(visits: number): void;
   reject(error: Error): void;
-  /** True once the visitor has gone: its visit is left out of the batch. */
-  left: (() => boolean) | undefined;
+  /** True once the visit can no longer reach its visitor: it is left out of the batch. */
+  gone: (() => boolean) | undefined;
 }
 
 export interface Counter {
   /**
    * Counts one visit and returns its number. Rejects when Redis fails; the error says whether
-   * it counted. `left` tells whether the visitor has gone: until its batch is sent, such a
-   * visit is not counted (VisitorLeftError).
+   * it counted. `gone` tells whether the visit can no longer reach its visitor (who left, or
+   * whose answer can never be sent): until its batch is sent, such a visit is not counted
+   * (VisitorLeftError).
    */
-  next(left?: () => boolean): Promise<number>;
+  next(gone?: () => boolean): Promise<number>;
   /** Answers every visit still waiting for Redis now, before a shutdown's cut: those sent (or
    * held for reconciliation) with 503 "outcome unknown", those not sent yet, and any visit
    * after this, with 503 "shutting down" (not counted). */
@@ -110,7 +111,7 @@ export function createCounter({ connection, key, timeoutMs, reconcileMs, logger,
   const flush = (waiters: readonly Waiter[]): void => {
     const batch: Waiter[] = [];
     for (const waiter of waiters) {
-      if (waiter.left?.()) waiter.reject(new VisitorLeftError());
+      if (waiter.gone?.()) waiter.reject(new VisitorLeftError());
       else batch.push(waiter);
     }
     if (batch.length === 0) return;
@@ -174,10 +175,10 @@ export function createCounter({ connection, key, timeoutMs, reconcileMs, logger,
   };
 
   return {
-    next(left) {
+    next(gone) {
       if (gaveUp) return Promise.reject(new ShuttingDownError());
       return new Promise<number>((resolve, reject) => {
-        arriving.push({ resolve, reject, left });
+        arriving.push({ resolve, reject, gone });
         if (!ticking) {
           ticking = true;
           setImmediate(tick);

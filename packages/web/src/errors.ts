@@ -33,9 +33,10 @@ export class ShutdownOutcomeUnknownError extends CounterOutcomeUnknownError {
 }
 
 /**
- * The visitor's connection ended before its visit was sent to Redis: a client that gave up
- * (a balancer's timeout, curl -m) while this replica was stalled. Not counted, and nobody is
- * left to read the answer; the access log shows 499, as nginx logs a client that closed.
+ * The visit could no longer reach its visitor before it was sent to Redis: a client that gave
+ * up (a balancer's timeout, curl -m) while this replica was stalled, or an answer queued behind
+ * the one that ends its connection at shutdown. Not counted, and nobody is left to read the
+ * answer; the access log shows 499, as nginx logs a client that closed.
  */
 export class VisitorLeftError extends VisitCounterError {
   constructor() {
