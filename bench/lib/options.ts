@@ -11,18 +11,18 @@ export const BENCH_DEFAULTS = {
   connections: 50, // client connections for the comparison runs
   threads: 1, // wrk threads for the comparison runs (one leaves the other core to the system under test)
   warmupS: 2, // seconds of unrecorded load per system before the rounds
-  seedConnections: 1000, // the seed's `wrk -t4 -c1000`
-  seedThreads: 4,
-  seedS: 8, // seconds of the 1000-connection run (the seed's own is 20)
+  crowdConnections: 1000, // a compose user's `wrk -t4 -c1000`
+  crowdThreads: 4,
+  crowdS: 8, // seconds of the 1000-connection run (the compose user's is 20)
   sustainS: 24, // seconds of the sustained 1000-connection run (three parts, memory read after each)
   distinctRequests: 2000, // visits of the "no count shown twice" check
   distinctConcurrency: 50,
 } as const;
 
 // A smoke run: every scenario and check once, figures too short to quote.
-export const QUICK = { durationS: 1, rounds: 1, warmupS: 1, seedS: 2, sustainS: 0, distinctRequests: 300 } as const;
+export const QUICK = { durationS: 1, rounds: 1, warmupS: 1, crowdS: 2, sustainS: 0, distinctRequests: 300 } as const;
 
-export const SCENARIOS = ['balancer-bound', 'end-to-end', 'seed'] as const;
+export const SCENARIOS = ['balancer-bound', 'end-to-end', 'crowd'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -32,9 +32,9 @@ export interface BenchOptions {
   connections: number;
   threads: number;
   warmupS: number;
-  seedConnections: number;
-  seedThreads: number;
-  seedS: number;
+  crowdConnections: number;
+  crowdThreads: number;
+  crowdS: number;
   sustainS: number;
   distinctRequests: number;
   distinctConcurrency: number;
@@ -97,9 +97,9 @@ export function readBenchOptions(env: NodeJS.ProcessEnv): BenchOptions {
     connections: integer(env, 'BENCH_CONNECTIONS', base.connections),
     threads: integer(env, 'BENCH_THREADS', base.threads),
     warmupS: positive(env, 'BENCH_WARMUP_S', base.warmupS, true),
-    seedConnections: integer(env, 'BENCH_SEED_CONNECTIONS', base.seedConnections),
-    seedThreads: integer(env, 'BENCH_SEED_THREADS', base.seedThreads),
-    seedS: positive(env, 'BENCH_SEED_S', base.seedS),
+    crowdConnections: integer(env, 'BENCH_CROWD_CONNECTIONS', base.crowdConnections),
+    crowdThreads: integer(env, 'BENCH_CROWD_THREADS', base.crowdThreads),
+    crowdS: positive(env, 'BENCH_CROWD_S', base.crowdS),
     sustainS: positive(env, 'BENCH_SUSTAIN_S', base.sustainS, true),
     distinctRequests: integer(env, 'BENCH_DISTINCT_REQUESTS', base.distinctRequests),
     distinctConcurrency: integer(env, 'BENCH_DISTINCT_CONCURRENCY', base.distinctConcurrency),

@@ -1,4 +1,4 @@
-// Host-based routing (seed 004: api.app.dev and app.app.dev served by different images,
+// Host-based routing (api.app.dev and app.app.dev served by different images,
 // each scaled on its own): HOST_ROUTES sends each host name to its own backends, each
 // balanced round-robin; other hosts go to the default backends, or get 404 without them.
 

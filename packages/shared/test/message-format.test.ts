@@ -12,12 +12,12 @@ import {
 } from '@visit-counter/shared';
 
 const VISIT: Visit = { visits: 42, instanceVisits: 7, hostname: 'web-1', port: 3000 };
-const SEED = 'You are talking to instance {hostname}:{port}.\nThis is request {instanceVisits} to this instance and request {visits} to the cluster.';
+const REQUEST_COUNT = 'You are talking to instance {hostname}:{port}.\nThis is request {instanceVisits} to this instance and request {visits} to the cluster.';
 
 test('compileTemplate fills every known placeholder', () => {
   const cases: Array<[string, string]> = [
     [DEFAULT_MESSAGE_TEMPLATE, "I've been visited 42 times, and my hostname is web-1"],
-    [SEED, 'You are talking to instance web-1:3000.\nThis is request 7 to this instance and request 42 to the cluster.'],
+    [REQUEST_COUNT, 'You are talking to instance web-1:3000.\nThis is request 7 to this instance and request 42 to the cluster.'],
     ['{visits}{visits}', '4242'],
     ['no placeholders', 'no placeholders'],
     ['', ''],

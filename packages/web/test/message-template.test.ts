@@ -1,16 +1,16 @@
-// MESSAGE_TEMPLATE and INSTANCE_NAME change the wording a replica answers with: the seed
-// documents' phrasings, with this replica's own count and port, are had by configuration.
+// MESSAGE_TEMPLATE and INSTANCE_NAME change the wording a replica answers with: other
+// services' phrasings, with this replica's own count and port, are had by configuration.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { get, startTestRedis, startWeb } from './support.js';
 
-const SEED = 'You are talking to instance {hostname}:{port}.\nThis is request {instanceVisits} to this instance and request {visits} to the cluster.';
+const REQUEST_COUNT = 'You are talking to instance {hostname}:{port}.\nThis is request {instanceVisits} to this instance and request {visits} to the cluster.';
 
 test('a template with {hostname}, {port}, {instanceVisits} and {visits} is filled per replica', async (t) => {
   const redis = await startTestRedis(t);
-  const a = await startWeb(t, redis, { MESSAGE_TEMPLATE: SEED });
-  const b = await startWeb(t, redis, { MESSAGE_TEMPLATE: SEED });
+  const a = await startWeb(t, redis, { MESSAGE_TEMPLATE: REQUEST_COUNT });
+  const b = await startWeb(t, redis, { MESSAGE_TEMPLATE: REQUEST_COUNT });
   const expected = (port: number, instanceVisits: number, visits: number): string =>
     `You are talking to instance test-host:${port}.\nThis is request ${instanceVisits} to this instance and request ${visits} to the cluster.\n`;
 

@@ -1,4 +1,4 @@
-// The seed's load: `wrk -t4 -c1000` through a fresh balancer to the real replicas, then a
+// The crowd: a compose user's `wrk -t4 -c1000` through a fresh balancer to the real replicas, then a
 // sustained run at the same load in parts, reading the balancer's resident memory at start,
 // during and after each part; every part checks the count exactly. Before the load, the "no
 // count shown twice" check, which reads every body. Then the same load through the balancer with workers,
@@ -16,20 +16,20 @@ import type { Replicas } from './end-to-end.js';
 export interface MemoryReport {
   /** Resident memory of the balancer (all its processes), MiB. */
   startMiB: number | undefined;
-  peakDuringSeedMiB: number | undefined;
-  afterSeedMiB: number | undefined;
+  peakDuringCrowdMiB: number | undefined;
+  afterCrowdMiB: number | undefined;
   /** After each part of the sustained run. */
   afterPartsMiB: Array<number | undefined>;
   peakMiB: number | undefined;
 }
 
-export interface SeedReport {
+export interface CrowdReport {
   rows: Row[];
   memory: MemoryReport;
   distinct: DistinctReport;
 }
 
-export async function seedLoad(ctx: BenchContext, { replicas, counter }: Replicas): Promise<SeedReport> {
+export async function crowdLoad(ctx: BenchContext, { replicas, counter }: Replicas): Promise<CrowdReport> {
   const { options, log } = ctx;
   const label = 'our balancer (1 process)';
   let balancer: Service | undefined;
@@ -38,27 +38,27 @@ export async function seedLoad(ctx: BenchContext, { replicas, counter }: Replica
       runtime: ctx.runtime,
       backends: replicas.map((replica) => replica.address),
       logLevel: 'warn',
-      name: 'balancer-seed',
+      name: 'balancer-crowd',
     });
     const pid = balancer.process.pid;
     await sleep(500);
-    const memory: MemoryReport = { startMiB: treeRssMiB(pid), peakDuringSeedMiB: undefined, afterSeedMiB: undefined, afterPartsMiB: [], peakMiB: undefined };
-    const system: BenchSystem = { id: 'seed', label, url: `http://${balancer.address}/`, counter, pid };
-    const settings: LoadSettings = { ...ctx.settings, connections: options.seedConnections, threads: options.seedThreads, drainMs: 3000 };
-    // wrk's own 2 s timeout, as in the seed (a slower answer counts as a timeout error), and a
+    const memory: MemoryReport = { startMiB: treeRssMiB(pid), peakDuringCrowdMiB: undefined, afterCrowdMiB: undefined, afterPartsMiB: [], peakMiB: undefined };
+    const system: BenchSystem = { id: 'crowd', label, url: `http://${balancer.address}/`, counter, pid };
+    const settings: LoadSettings = { ...ctx.settings, connections: options.crowdConnections, threads: options.crowdThreads, drainMs: 3000 };
+    // wrk's own 2 s timeout, as a compose user runs it (a slower answer counts as a timeout error), and a
     // 3 s drain, so that a visit answered that late still counts in the exactness check.
     delete settings.timeoutS;
 
-    log(`seed: ${options.distinctRequests} visits, ${options.distinctConcurrency} at a time, reading every count (first, while no load has run: a 1000-connection run leaves requests behind that arrive seconds later)`);
+    log(`crowd: ${options.distinctRequests} visits, ${options.distinctConcurrency} at a time, reading every count (first, while no load has run: a 1000-connection run leaves requests behind that arrive seconds later)`);
     const distinct = await checkDistinctCounts(`http://${balancer.address}/`, counter, options.distinctRequests, options.distinctConcurrency);
     log(`  ${distinct.pass ? 'PASS' : 'FAIL'}: ${distinct.ok} answers, ${distinct.distinct} distinct counts ${distinct.first}..${distinct.last}, counter +${distinct.counterDelta}, failed ${distinct.failed}`);
 
-    log(`seed: wrk -t${options.seedThreads} -c${options.seedConnections} -d${options.seedS}s through ${label} (RSS at start ${memory.startMiB} MiB)`);
-    const seedRun = await measure(system, settings, options.seedS, 1, 'exact');
-    memory.peakDuringSeedMiB = seedRun.peakRssMiB;
+    log(`crowd: wrk -t${options.crowdThreads} -c${options.crowdConnections} -d${options.crowdS}s through ${label} (RSS at start ${memory.startMiB} MiB)`);
+    const crowdRun = await measure(system, settings, options.crowdS, 1, 'exact');
+    memory.peakDuringCrowdMiB = crowdRun.peakRssMiB;
     await sleep(500);
-    memory.afterSeedMiB = treeRssMiB(pid);
-    log(`  ${seedRun.load.rps} req/s, socket errors ${JSON.stringify(seedRun.load.socketErrors)}, non-2xx ${seedRun.load.non2xx}${describeExactness(seedRun.exactness)}, RSS peak ${memory.peakDuringSeedMiB} MiB, after ${memory.afterSeedMiB} MiB`);
+    memory.afterCrowdMiB = treeRssMiB(pid);
+    log(`  ${crowdRun.load.rps} req/s, socket errors ${JSON.stringify(crowdRun.load.socketErrors)}, non-2xx ${crowdRun.load.non2xx}${describeExactness(crowdRun.exactness)}, RSS peak ${memory.peakDuringCrowdMiB} MiB, after ${memory.afterCrowdMiB} MiB`);
 
     const parts: RunRecord[] = [];
     if (options.sustainS > 0) {
@@ -72,11 +72,11 @@ export async function seedLoad(ctx: BenchContext, { replicas, counter }: Replica
       }
     }
     // Over every figure taken: the samples during the runs and the readings between them.
-    const readings = [memory.startMiB, memory.afterSeedMiB, ...memory.afterPartsMiB, ...[seedRun, ...parts].map((run) => run.peakRssMiB)];
+    const readings = [memory.startMiB, memory.afterCrowdMiB, ...memory.afterPartsMiB, ...[crowdRun, ...parts].map((run) => run.peakRssMiB)];
     memory.peakMiB = Math.max(0, ...readings.map((mib) => mib ?? 0)) || undefined;
 
-    const scenario = `seed ${options.seedConnections} conns`;
-    const rows = [summarize(scenario, { ...system, label: `${label}, ${options.seedS} s` }, [seedRun])];
+    const scenario = `crowd ${options.crowdConnections} conns`;
+    const rows = [summarize(scenario, { ...system, label: `${label}, ${options.crowdS} s` }, [crowdRun])];
     if (parts.length > 0) rows.push(summarize(scenario, { ...system, id: 'sustained', label: `${label}, sustained ${options.sustainS} s` }, parts));
 
     await balancer.process.stop();
@@ -87,8 +87,8 @@ export async function seedLoad(ctx: BenchContext, { replicas, counter }: Replica
     if (options.workers > 1) {
       others.push({
         id: 'ours-workers',
-        label: `our balancer (WORKERS=${options.workers}), ${options.seedS} s`,
-        start: () => startBalancer({ runtime: ctx.runtime, backends: addresses, logLevel: 'warn', workers: options.workers, name: 'balancer-seed-workers' }),
+        label: `our balancer (WORKERS=${options.workers}), ${options.crowdS} s`,
+        start: () => startBalancer({ runtime: ctx.runtime, backends: addresses, logLevel: 'warn', workers: options.workers, name: 'balancer-crowd-workers' }),
       });
     }
     if (options.compareRoot && ctx.compareRuntime) {
@@ -96,17 +96,17 @@ export async function seedLoad(ctx: BenchContext, { replicas, counter }: Replica
       const compareRuntime = ctx.compareRuntime;
       others.push({
         id: 'ours-compare',
-        label: `our balancer, compare (1 process), ${options.seedS} s`,
-        start: () => startBalancer({ runtime: compareRuntime, backends: addresses, logLevel: 'warn', name: 'balancer-seed-compare', root: compareRoot }),
+        label: `our balancer, compare (1 process), ${options.crowdS} s`,
+        start: () => startBalancer({ runtime: compareRuntime, backends: addresses, logLevel: 'warn', name: 'balancer-crowd-compare', root: compareRoot }),
       });
     }
     if (ctx.tools.nginx) {
       others.push({
         id: 'nginx',
-        label: `nginx ${ctx.tools.nginx} (1 worker), ${options.seedS} s`,
+        label: `nginx ${ctx.tools.nginx} (1 worker), ${options.crowdS} s`,
         start: async () => {
           const port = await freePort();
-          return waitForwarding(startNginx(join(ctx.tmp, 'nginx-seed'), port, addresses), port);
+          return waitForwarding(startNginx(join(ctx.tmp, 'nginx-crowd'), port, addresses), port);
         },
       });
     }
@@ -114,7 +114,7 @@ export async function seedLoad(ctx: BenchContext, { replicas, counter }: Replica
       const service = await other.start();
       try {
         const reference: BenchSystem = { id: other.id, label: other.label, url: `http://${service.address}/`, counter, pid: service.process.pid };
-        const run = await measure(reference, settings, options.seedS, 1, 'exact');
+        const run = await measure(reference, settings, options.crowdS, 1, 'exact');
         log(`  ${other.label}: ${run.load.rps} req/s, socket errors ${JSON.stringify(run.load.socketErrors)}, non-2xx ${run.load.non2xx}${describeExactness(run.exactness)}, RSS peak ${run.peakRssMiB} MiB`);
         rows.push(summarize(scenario, reference, [run]));
       } finally {
