@@ -23,10 +23,10 @@ const UNSUPPORTED_CODING: RequestProblem = { status: 501, code: 'HTTP_UNSUPPORTE
 // Userinfo (`user:pass@host`) is matched to be refused: RFC 9110 4.2.4 has it treated as an error.
 const ABSOLUTE_FORM = /^https?:\/\/(?:([^/?#\s@]*)@)?([^/?#\s@]+)((?:[/?][^#\s]*)?)$/i;
 // RFC 3986 3.2.2-3.2.3: an IP literal in brackets (IPv6, with a zone as RFC 6874 writes it,
-// or IPvFuture), or a name of unreserved characters, percent-encodings and sub-delimiters
+// `%25eth0`, or bare, `%eth0`, as nginx also accepts and `ip` prints it; or IPvFuture), or a name of unreserved characters, percent-encodings and sub-delimiters
 // (IPv4 addresses are such names); then `:port`. Empty is allowed: HTTP/1.1 has a client send
 // an empty Host when the target has no authority. Two dots in a row are refused, as nginx does.
-const HOST = /^(?:\[(?:[0-9A-Fa-f:.]+(?:%25[A-Za-z0-9\-._~%]+)?|v[0-9A-Fa-f]+\.[A-Za-z0-9\-._~!$&'()*+,;=:]+)\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::[0-9]*)?$/;
+const HOST = /^(?:\[(?:[0-9A-Fa-f:.]+(?:%(?:25)?[A-Za-z0-9\-._~%]+)?|v[0-9A-Fa-f]+\.[A-Za-z0-9\-._~!$&'()*+,;=:]+)\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::[0-9]*)?$/;
 
 /** Whether a Host header value (or a target's authority) is a host and optional port. */
 export function isValidHost(value: string): boolean {
