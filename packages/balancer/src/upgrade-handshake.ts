@@ -7,8 +7,8 @@ import { request, type ClientRequest, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 
 export type HandshakeAnswer =
-  /** The backend switched protocols: `socket` is now the tunnel's, `head` its first bytes. */
-  | { switched: true; response: IncomingMessage; socket: Socket; head: Buffer }
+  /** The backend switched protocols: the connection given is now the tunnel, `head` its first bytes. */
+  | { switched: true; response: IncomingMessage; head: Buffer }
   /** The backend answered as to a plain request: `response` streams that answer's body. */
   | { switched: false; response: IncomingMessage };
 
@@ -38,9 +38,9 @@ export function sendHandshake(upstream: Socket, { method, url, headers }: Handsh
       reject(Object.assign(new Error(`the backend sent no answer head within ${headersTimeoutMs} ms`), { code: 'UND_ERR_HEADERS_TIMEOUT' }));
       outgoing.destroy();
     }, headersTimeoutMs);
-    outgoing.once('upgrade', (response: IncomingMessage, socket: Socket, head: Buffer) => {
+    outgoing.once('upgrade', (response: IncomingMessage, _socket: Socket, head: Buffer) => {
       clearTimeout(timer);
-      resolve({ switched: true, response, socket, head });
+      resolve({ switched: true, response, head });
     });
     outgoing.once('response', (response: IncomingMessage) => {
       clearTimeout(timer);

@@ -135,14 +135,13 @@ export function createUpgradeHandler(options: UpgradeOptions): UpgradeHandler {
     backend.inFlight += 1;
     logger.info({ backend: backend.id, path: req.url, requestId }, 'upgrade to %s via %s', req.headers.upgrade, backend.id);
     let released = false;
-    let tunnel: Socket = upstream;
     /** The backend's part is over: no longer in flight, its connection closed. */
     const release = (): void => {
       if (released) return;
       released = true;
       backend.inFlight -= 1;
       pool.releaseIfIdle(backend);
-      tunnel.destroy();
+      upstream.destroy();
     };
     const handshake = sendHandshake(upstream, { method: req.method ?? 'GET', url: req.url ?? '/', headers }, headersTimeoutMs);
     const clientGone = (): void => {
@@ -171,7 +170,6 @@ export function createUpgradeHandler(options: UpgradeOptions): UpgradeHandler {
     client.off('end', clientGone);
     if (released) {
       answer.response.destroy();
-      if (answer.switched) answer.socket.destroy();
       return;
     }
     if (!answer.switched) {
@@ -195,20 +193,19 @@ export function createUpgradeHandler(options: UpgradeOptions): UpgradeHandler {
       return;
     }
     client.off('close', clientGone);
-    tunnel = answer.socket;
     const cut = (): void => {
       release();
       client.destroy();
     };
-    tunnel.on('error', cut);
-    tunnel.on('close', cut);
+    upstream.on('error', cut);
+    upstream.on('close', cut);
     client.on('close', cut);
     client.write(switchingHead(answer.response), 'latin1');
     countResponse(stats, 101);
     if (answer.head.length > 0) client.write(answer.head);
-    if (past.length > 0) tunnel.write(past);
-    tunnel.pipe(client);
-    client.pipe(tunnel);
+    if (past.length > 0) upstream.write(past);
+    upstream.pipe(client);
+    client.pipe(upstream);
   };
 
   return {
