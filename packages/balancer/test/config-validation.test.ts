@@ -16,6 +16,10 @@ const bad: Array<[Record<string, string>, string, RegExp]> = [
   [{ BACKENDS: 'web-1:0' }, 'BACKENDS', /port 1-65535/],
   [{ BACKENDS: 'web-1:70000' }, 'BACKENDS', /port 1-65535/],
   [{ BACKENDS: 'http://web-1:3000' }, 'BACKENDS', /^BACKENDS="http:\/\/web-1:3000"/],
+  // Hosts that look like addresses but are none: refused here, not by the URL parser later with a stack trace.
+  [{ BACKENDS: '999.1.1.1:80' }, 'BACKENDS', /^BACKENDS="999.1.1.1:80": expected a comma-separated list of host:port/],
+  [{ BACKENDS: 'web-1:3000,[:::]:80' }, 'BACKENDS', /^BACKENDS="web-1:3000,\[:::\]:80"/],
+  [{ BACKENDS: '[1.2.3.4]:80' }, 'BACKENDS', /^BACKENDS="\[1.2.3.4\]:80"/],
   [{ BACKENDS_DNS: 'web' }, 'BACKENDS_DNS', /^BACKENDS_DNS="web": expected name:port/],
   [{ BACKENDS_DNS: 'web:abc' }, 'BACKENDS_DNS', /^BACKENDS_DNS="web:abc"/],
   [{ ...BASE, PORT: '70000' }, 'PORT', /^PORT="70000": expected a TCP port number from 0 to 65535$/],

@@ -116,14 +116,20 @@ export interface HostPort {
   port: number;
 }
 
-/** Parses `host:port`, `[v6]:port`; the port is required. Returns undefined when malformed. */
+/**
+ * Parses `name:port`, `ipv4:port` or `[ipv6]:port`; the port is required. Returns undefined
+ * when malformed: a host is a DNS name by HOST's rule, an IPv4 address, or in brackets an IPv6
+ * address, so that every host accepted also makes a URL (`999.1.1.1` or `web.1` would not).
+ */
 export function parseHostPort(text: string): HostPort | undefined {
-  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9._-]+)):(\d{1,5})$/.exec(text.trim());
+  const match = /^(?:\[([^\]]*)\]|([^:[\]]+)):(\d{1,5})$/.exec(text.trim());
   if (!match) return undefined;
-  const host = match[1] ?? match[2];
-  const port = Number(match[3]);
-  if (host === undefined || port < 1 || port > 65535) return undefined;
-  return { host, port };
+  const [, bracketed, plain, digits] = match;
+  const port = Number(digits);
+  if (port < 1 || port > 65535) return undefined;
+  if (bracketed !== undefined) return isIP(bracketed) === 6 ? { host: bracketed, port } : undefined;
+  if (plain === undefined || (isIP(plain) !== 4 && !HOST_NAME.test(plain))) return undefined;
+  return { host: plain, port };
 }
 
 export function readHostPortList(env: Env, name: string): HostPort[] {

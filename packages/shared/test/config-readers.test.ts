@@ -180,8 +180,23 @@ test('parseHostPort reads host:port and [v6]:port and refuses anything else', ()
     ['web:70000', undefined],
     [':3000', undefined],
     ['we b:3000', undefined],
+    // Hosts the URL parser (and so undici) would refuse at start-up with a stack trace:
+    ['999.1.1.1:80', undefined],
+    ['1.2.3.4.5:80', undefined],
+    ['web.1:3000', undefined],
+    ['[:::]:80', undefined],
+    // Not what they seem: an IPv4 address in brackets, a three-part address (1.2.0.3).
+    ['[1.2.3.4]:80', undefined],
+    ['1.2.3:80', undefined],
+    ['[::ffff:10.0.0.1]:80', { host: '::ffff:10.0.0.1', port: 80 }],
+    ['web_1:3000', { host: 'web_1', port: 3000 }],
+    ['web.:3000', { host: 'web.', port: 3000 }],
   ];
-  for (const [text, expected] of cases) assert.deepEqual(parseHostPort(text), expected, text);
+  for (const [text, expected] of cases) {
+    const parsed = parseHostPort(text);
+    assert.deepEqual(parsed, expected, text);
+    if (parsed) assert.doesNotThrow(() => new URL(`http://${parsed.host.includes(':') ? `[${parsed.host}]` : parsed.host}:${parsed.port}`), text);
+  }
 });
 
 test('readHostPort and readHostPortList name the variable when an item is malformed', () => {
