@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { BALANCER_NODE_FLAGS } from '@visit-counter/shared';
+import { BALANCER_NODE_FLAGS, maskUrlPassword } from '@visit-counter/shared';
 
 const LOCAL_TOPOLOGY_DEFAULTS = {
   port: 8080, // the balancer's port on 127.0.0.1
@@ -90,17 +90,6 @@ function createPortPicker(): () => Promise<number> {
       }
     }
   };
-}
-
-/** The URL as it can be printed: a password in it is masked. */
-function withoutPassword(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = '***';
-    return parsed.href;
-  } catch {
-    return url;
-  }
 }
 
 /** Waits for `promise`, or `ms` at most. */
@@ -271,7 +260,7 @@ function createTopology(options: Options, env: NodeJS.ProcessEnv) {
   const run = async (): Promise<void> => {
     const redisUrl = options.redisUrl ?? (await startRedis());
     if (stopping !== undefined) return;
-    if (options.redisUrl !== undefined) print(SELF, `using the Redis at REDIS_URL (${withoutPassword(options.redisUrl)})`);
+    if (options.redisUrl !== undefined) print(SELF, `using the Redis at REDIS_URL (${maskUrlPassword(options.redisUrl)})`);
 
     const backends: string[] = [];
     for (let i = 1; i <= options.webReplicas; i += 1) {

@@ -84,6 +84,20 @@ export function readEnum<T extends string>(env: Env, name: string, allowed: read
   return match;
 }
 
+/**
+ * A URL as it may be printed: the password in its user information masked (`redis://:***@cache`),
+ * a lone user information too, since Redis takes that as the password. Works on text that does
+ * not parse as a URL as well: a malformed value is what a configuration error prints. As the
+ * URL parser does, the user information ends at the last `@` before the path.
+ */
+export function maskUrlPassword(text: string): string {
+  return text.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^/?#]*)@/, (_all, scheme: string, userinfo: string) => {
+    const colon = userinfo.indexOf(':');
+    return `${scheme}${colon === -1 ? '***' : `${userinfo.slice(0, colon)}:***`}@`;
+  });
+}
+
+/** A URL of one of `protocols`; a configuration error prints the value with its password masked. */
 export function readUrl(env: Env, name: string, fallback: string, protocols: readonly string[]): URL {
   const value = raw(env, name) ?? fallback;
   const expected = `a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`;
@@ -91,9 +105,9 @@ export function readUrl(env: Env, name: string, fallback: string, protocols: rea
   try {
     url = new URL(value);
   } catch {
-    throw new ConfigError(name, value, expected);
+    throw new ConfigError(name, maskUrlPassword(value), expected);
   }
-  if (!protocols.includes(url.protocol)) throw new ConfigError(name, value, expected);
+  if (!protocols.includes(url.protocol)) throw new ConfigError(name, maskUrlPassword(value), expected);
   return url;
 }
 

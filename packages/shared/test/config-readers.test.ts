@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import {
   ConfigError,
   HTTP_SERVER_DEFAULTS,
+  maskUrlPassword,
   parseHostPort,
   readBoolean,
   readEnum,
@@ -232,4 +233,17 @@ test('a ConfigError is one line that a process can print before exiting', () => 
   assert.ok(!error.message.includes('\n'));
   // A value with a newline in it stays on one line: it is shown as a JSON string.
   assert.ok(!new ConfigError('X', 'a\nb', 'a thing').message.includes('\n'));
+});
+
+test('maskUrlPassword hides the password of a URL, parsable or not, and leaves the rest as written', () => {
+  const cases: Array<[string, string]> = [
+    ['redis://:s3cret@cache:6379/0', 'redis://:***@cache:6379/0'],
+    ['rediss://admin:s3cret@cache', 'rediss://admin:***@cache'],
+    ['redis://s3cret@cache', 'redis://***@cache'],
+    ['redis://admin:p@ss@cache:port', 'redis://admin:***@cache:port'],
+    ['redis://cache:6379/0', 'redis://cache:6379/0'],
+    ['redis://cache/a@b', 'redis://cache/a@b'],
+    ['cache:6379', 'cache:6379'],
+  ];
+  for (const [text, expected] of cases) assert.equal(maskUrlPassword(text), expected, text);
 });

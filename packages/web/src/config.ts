@@ -5,6 +5,7 @@ import {
   DEFAULT_MESSAGE_TEMPLATE,
   TemplateError,
   compileTemplate,
+  maskUrlPassword,
   readHttpServerLimits,
   readHost,
   readInteger,
@@ -88,6 +89,6 @@ function readRedisUrl(env: Env, name: string, fallback: string): { url: string; 
   const url = readUrl(env, name, fallback, ['redis:', 'rediss:']);
   const path = url.pathname === '' || url.pathname === '/' ? undefined : url.pathname.slice(1);
   const text = path ?? url.searchParams.get('db') ?? '0';
-  if (!/^\d{1,15}$/.test(text)) throw new ConfigError(name, readString(env, name, fallback), 'a database number (0 or more) as the URL\'s path, such as redis://cache:6379/0, or no path');
+  if (!/^\d{1,15}$/.test(text)) throw new ConfigError(name, maskUrlPassword(readString(env, name, fallback)), 'a database number (0 or more) as the URL\'s path, such as redis://cache:6379/0, or no path');
   return { url: url.href, database: Number(text) };
 }
