@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { get } from 'node:http';
+import { createServer, get } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { connectionRefused } from '@visit-counter/shared/test-helpers';
@@ -164,4 +165,34 @@ test('a replica that dies on its own stops the whole topology with exit 1', asyn
   assert.deepEqual({ code, signal }, { code: 1, signal: null }, topology.output());
   assert.match(topology.output(), /^topology \| web-2 was killed by SIGKILL unexpectedly; stopping everything$/m);
   await assertAllGone(topology);
+});
+
+test('a port taken by another balancer: no ready line for it, exit 1', async (t) => {
+  // Another balancer's status page, with one backend up: as many as this run wants.
+  const other = createServer((_req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ totals: { backends: 1, up: 1 }, backends: [{ id: '127.0.0.1:9', state: 'up' }] }));
+  });
+  await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+  t.after(() => other.close());
+  const { port } = other.address() as AddressInfo;
+
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), WEB_REPLICAS: '1' };
+  delete env['REDIS_URL'];
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', SCRIPT], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the script did not exit within ${READY_DEADLINE_MS} ms:\n${text}`)), READY_DEADLINE_MS);
+  });
+  const result = await Promise.race([exited, deadline]).finally(() => clearTimeout(timer));
+  assert.deepEqual(result, { code: 1, signal: null }, text);
+  assert.doesNotMatch(text, /ready:/, text);
+  assert.match(text, /another process already listens on that port/, text);
 });

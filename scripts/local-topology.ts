@@ -122,6 +122,8 @@ function redisPing(port: number): Promise<boolean> {
 interface StatusTotals {
   backends: number;
   up: number;
+  /** The backends it balances over: ours are on ports this script picked, so another balancer's are not. */
+  ids: string[];
 }
 
 function balancerTotals(port: number): Promise<StatusTotals | undefined> {
@@ -133,8 +135,10 @@ function balancerTotals(port: number): Promise<StatusTotals | undefined> {
       res.on('error', () => resolve(undefined));
       res.on('end', () => {
         try {
-          const totals = (JSON.parse(body) as { totals?: Partial<StatusTotals> }).totals;
-          resolve(typeof totals?.up === 'number' && typeof totals.backends === 'number' ? { up: totals.up, backends: totals.backends } : undefined);
+          const status = JSON.parse(body) as { totals?: Partial<StatusTotals>; backends?: Array<{ id?: unknown }> };
+          const { totals } = status;
+          const ids = (status.backends ?? []).map((backend) => String(backend.id)).sort();
+          resolve(typeof totals?.up === 'number' && typeof totals.backends === 'number' ? { up: totals.up, backends: totals.backends, ids } : undefined);
         } catch {
           resolve(undefined);
         }
@@ -242,15 +246,18 @@ function createTopology(options: Options, env: NodeJS.ProcessEnv) {
     return `redis://127.0.0.1:${port}`;
   };
 
-  const waitUntilReady = async (port: number): Promise<void> => {
+  const waitUntilReady = async (port: number, backends: readonly string[]): Promise<void> => {
     const deadline = Date.now() + LOCAL_TOPOLOGY_DEFAULTS.readyDeadlineMs;
+    const ours = [...backends].sort().join(',');
     let totals: StatusTotals | undefined;
     for (;;) {
       totals = await balancerTotals(port);
       if (stopping !== undefined) return;
-      if (totals?.up === options.webReplicas) return;
+      // Another balancer already on the port answers too, but over other backends.
+      const mine = totals?.ids.join(',') === ours;
+      if (mine && totals?.up === options.webReplicas) return;
       if (Date.now() > deadline) {
-        const seen = totals === undefined ? 'the balancer did not answer' : `${totals.up} of ${totals.backends} up`;
+        const seen = totals === undefined ? 'the balancer did not answer' : mine ? `${totals.up} of ${totals.backends} up` : `what answers on port ${port} balances over ${totals.ids.join(', ') || 'nothing'}`;
         await stop(1, `the balancer did not report ${options.webReplicas} replica(s) up within ${LOCAL_TOPOLOGY_DEFAULTS.readyDeadlineMs} ms (${seen}); is Redis reachable? stopping everything`);
       }
       await delay(LOCAL_TOPOLOGY_DEFAULTS.pollIntervalMs);
@@ -286,7 +293,7 @@ function createTopology(options: Options, env: NodeJS.ProcessEnv) {
     });
     print(SELF, `balancer on 127.0.0.1:${port} (pid ${balancer.process.pid}) in front of ${backends.join(', ')}`);
 
-    await waitUntilReady(port);
+    await waitUntilReady(port, backends);
     if (stopping !== undefined) return;
     print(SELF, `ready: http://127.0.0.1:${port}/ (${options.webReplicas} web replica(s) up behind the balancer; Ctrl-C stops everything)`);
   };
