@@ -354,6 +354,13 @@ def check_rendered(variant, docs, values, release):
         volumes = {v["name"] for v in pod.get("volumes", [])} | {c["metadata"]["name"] for c in workload["spec"].get("volumeClaimTemplates", [])}
         if not mounts_needed <= volumes:
             fail(f"{variant}: {name}: volume mounts {mounts_needed - volumes} have no volume")
+    for workload in workloads:
+        if workload["kind"] != "StatefulSet":
+            continue
+        # Kubernetes has a StatefulSet's pods named through its governing Service, a headless one.
+        governing = services.get(workload["spec"].get("serviceName", ""))
+        if not governing or governing["spec"].get("clusterIP") != "None":
+            fail(f"{variant}: StatefulSet {workload['metadata']['name']}: serviceName {workload['spec'].get('serviceName')!r} is not a headless Service of the chart")
     for name, service in services.items():
         matches = [w for w in workloads if set(service["spec"]["selector"].items()) <= set(pod_labels(w).items())]
         if len(matches) != 1:
