@@ -56,7 +56,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, SinkEvents {
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
     if (statusCode < 200) return true; // 1xx: informational, the real answer follows
-    const { headers, draining, hasLength } = downstreamRawHeaders(rawHeaders, this.extra);
+    const { headers, draining, hasLength } = downstreamRawHeaders(rawHeaders, this.extra, statusCode);
     if (draining) this.onDraining();
     this.resumeUpstream = resume;
     this.sink.head(statusCode, headers, hasLength);
@@ -84,10 +84,10 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, SinkEvents {
   }
 
   onError(error: Error): void {
-    // undici holds a 304 to the body its Content-Length announces, as for a 200; a 304 has no
-    // body whatever that header says (RFC 9110 8.6, the length a 200 would have), so the answer
-    // is complete. Only undici's connection to the backend is lost.
-    if (this.status === 304 && (error as { code?: unknown }).code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
+    // undici holds a 204 or 304 to the body its Content-Length announces, as for a 200; neither
+    // has a body whatever that header says (RFC 9112 6.3), so the answer is complete. Only
+    // undici's connection to the backend is lost.
+    if ((this.status === 204 || this.status === 304) && (error as { code?: unknown }).code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
       this.onComplete();
       return;
     }

@@ -125,7 +125,12 @@ function usableRequestId(given: string | undefined): string | undefined {
  * Also says whether the backend flagged itself as draining (that header stays here), and whether
  * it gave the body's length.
  */
-export function downstreamRawHeaders(raw: readonly Buffer[], extra: readonly string[]): { headers: string[]; draining: boolean; hasLength: boolean } {
+/**
+ * The backend's answer head for the client: hop-by-hop headers and those its `Connection` lists
+ * left out, ours (`extra`) added. A 204's Content-Length is left out too: it has no body, and
+ * RFC 9110 8.6 has a server send none (a 304's is the length a 200 would have, and stays).
+ */
+export function downstreamRawHeaders(raw: readonly Buffer[], extra: readonly string[], status: number): { headers: string[]; draining: boolean; hasLength: boolean } {
   let connection: string | undefined;
   const headers: string[] = [];
   let draining = false;
@@ -136,7 +141,10 @@ export function downstreamRawHeaders(raw: readonly Buffer[], extra: readonly str
     if (lower === 'connection') {
       const value = (raw[i + 1] as Buffer).toString('latin1');
       connection = connection === undefined ? value : `${connection}, ${value}`;
-    } else if (lower === 'content-length') hasLength = true;
+    } else if (lower === 'content-length') {
+      if (status === 204) continue;
+      hasLength = true;
+    }
     if (HOP_BY_HOP.has(lower)) continue;
     if (lower === DRAINING_HEADER) {
       draining = true;

@@ -15,7 +15,7 @@ import { CLOSE_LINES, headerLines, statusLine } from './raw-answer.js';
  */
 export function sendDeclined(client: Socket, response: IncomingMessage, extra: readonly string[], bodyTimeoutMs: number): { draining: boolean } {
   const raw = response.rawHeaders.map((text) => Buffer.from(text, 'latin1'));
-  const { headers, draining } = downstreamRawHeaders(raw, extra);
+  const { headers, draining } = downstreamRawHeaders(raw, extra, response.statusCode ?? 502);
   client.write(statusLine(response.statusCode ?? 502) + headerLines(headers) + CLOSE_LINES, 'latin1');
   response.socket.setTimeout(bodyTimeoutMs, () => {
     response.destroy();

@@ -74,3 +74,25 @@ test('a 304 with the Content-Length a 200 would have is a whole answer, and the 
   assert.equal(status.backends[0]?.failures, 0, 'not held against the backend');
   assert.deepEqual(status.totals.errors, {});
 });
+
+test('a 204 that announces a Content-Length is a whole answer without it, on both paths, and the connection stays', { timeout: 20_000 }, async (t) => {
+  // RFC 9112 6.3: a 204 ends with its head, whatever its headers say; undici expects the body.
+  const backend = await startRawBackend(t, 'HTTP/1.1 204 No Content\r\nX-Done: yes\r\nContent-Length: 5\r\n\r\n');
+  const lb = await startBalancer(t, { BACKENDS: backend.id });
+  await waitForUp(lb, [backend.id]);
+
+  const socket = await openSocket(t, lb.port);
+  // A plain GET takes the fast path, a DELETE the full one.
+  for (const method of ['GET', 'DELETE', 'GET']) {
+    const head = readUntil(socket, '\r\n\r\n');
+    socket.write(`${method} /item HTTP/1.1\r\nHost: x\r\n\r\n`);
+    const reply = parseRawResponse(await head);
+    assert.equal(reply.status, 204, method);
+    assert.equal(reply.headers['x-done'], 'yes', method);
+    assert.equal(reply.headers['content-length'], undefined, `${method}: a 204 carries no Content-Length`);
+  }
+  assert.equal(socket.destroyed, false, 'the client connection is still open');
+  const status = await lb.status();
+  assert.equal(status.backends[0]?.failures, 0, 'not held against the backend');
+  assert.deepEqual(status.totals.errors, {});
+});
