@@ -101,7 +101,9 @@ export function clientHeadFrom(raw: readonly string[], clientAddress: string, ct
     if (HOP_BY_HOP.has(lower) && !(keepUpgrade && (lower === 'upgrade' || lower === 'connection'))) continue;
     headers.push(name, value);
   }
-  dropListed(headers, connectionTokens(connection), keepUpgrade ? 'upgrade' : undefined);
+  // Host always goes on: a client that lists it would have the request name another site
+  // (undici's default Host, the backend's address); nginx ignores such a listing altogether.
+  dropListed(headers, connectionTokens(connection), keepUpgrade ? KEPT_FOR_UPGRADE : KEPT);
   const requestId = usableRequestId(givenId) ?? ctx.generateId();
   const prior = ctx.trustProxy ? forwardedFor : undefined;
   headers.push('x-forwarded-for', prior ? `${prior}, ${clientAddress}` : clientAddress);
@@ -158,12 +160,15 @@ export function downstreamRawHeaders(raw: readonly Buffer[], extra: readonly str
   return { headers, draining, hasLength };
 }
 
+const KEPT: readonly string[] = ['host'];
+const KEPT_FOR_UPGRADE: readonly string[] = ['host', 'upgrade'];
+
 /** Leaves out of `headers` those a `Connection` header listed (all but `keep`, lower case). */
-function dropListed(headers: string[], listed: ReadonlySet<string>, keep?: string): void {
+function dropListed(headers: string[], listed: ReadonlySet<string>, keep: readonly string[] = []): void {
   if (listed.size === 0) return;
   for (let i = headers.length - 2; i >= 0; i -= 2) {
     const lower = (headers[i] as string).toLowerCase();
-    if (lower !== keep && listed.has(lower)) headers.splice(i, 2);
+    if (listed.has(lower) && !keep.includes(lower)) headers.splice(i, 2);
   }
 }
 

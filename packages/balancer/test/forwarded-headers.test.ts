@@ -81,7 +81,7 @@ test('hop-by-hop headers are stripped both ways; end-to-end headers pass', { tim
     await rawExchange(
       t,
       lb.port,
-      'GET / HTTP/1.1\r\nHost: visits.example\r\nConnection: close, x-client-hop\r\nX-Client-Hop: secret\r\n' +
+      'GET / HTTP/1.1\r\nHost: visits.example\r\nConnection: close, x-client-hop, host\r\nX-Client-Hop: secret\r\n' +
         'Keep-Alive: timeout=300\r\nProxy-Authorization: Basic dXNlcjpwYXNz\r\nTE: trailers\r\nTrailer: x-checksum\r\n' +
         'Proxy-Connection: keep-alive\r\nX-End-To-End: kept\r\n\r\n',
     ),
@@ -96,6 +96,7 @@ test('hop-by-hop headers are stripped both ways; end-to-end headers pass', { tim
   }
   assert.doesNotMatch(String(seen['connection']), /x-client-hop/);
   assert.equal(seen['x-end-to-end'], 'kept');
+  assert.equal(seen['host'], 'visits.example', 'Host goes on even when Connection lists it');
 
   assert.equal(reply.headers['x-backend-hop'], undefined, 'a header the backend named in Connection');
   assert.equal(reply.headers['proxy-authenticate'], undefined);
