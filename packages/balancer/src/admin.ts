@@ -14,7 +14,7 @@ import {
   AdminUnauthorizedError,
   UnknownBackendError,
 } from './errors.js';
-import type { ClusterLink } from './cluster.js';
+import type { ClusterLink } from './cluster-worker.js';
 import { stateTotals, type Stats } from './stats.js';
 import { mergeStatuses } from './status-merge.js';
 
@@ -106,7 +106,7 @@ export function createAdmin({ groups, stats, adminToken, config, logger, cluster
       if (path === `${ADMIN_PREFIX}/status` || path === `${ADMIN_PREFIX}/healthz`) {
         if (req.method !== 'GET' && req.method !== 'HEAD') throw new AdminMethodError(req.method ?? '', path, 'GET');
         if (path.endsWith('/healthz')) json(req, res, 200, { status: 'ok' });
-        else if (cluster) void cluster.gather().then(({ statuses, primaryRssBytes }) => json(req, res, 200, mergeStatuses(statuses, primaryRssBytes)));
+        else if (cluster) void cluster.gather().then(({ statuses, primary }) => json(req, res, 200, mergeStatuses(statuses, primary)));
         else json(req, res, 200, status());
         return;
       }

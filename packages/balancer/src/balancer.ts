@@ -10,7 +10,7 @@ import { isIP, type Socket } from 'node:net';
 import { ListenError, createGracefulClose, createHttpServer, listen, logAccess, plainResponse, type Logger } from '@visit-counter/shared';
 import { addAcceptHandles, type AcceptHandles } from './accept-handles.js';
 import { createAdmin, isAdminPath } from './admin.js';
-import type { ClusterLink } from './cluster.js';
+import type { ClusterLink } from './cluster-worker.js';
 import type { BackendPool } from './backend-pool.js';
 import { publicConfig, type BalancerConfig } from './config.js';
 import { dnsServerResolve, systemResolve, type DnsDiscovery, type ResolveAddresses } from './discovery.js';
@@ -157,6 +157,7 @@ export function createBalancer(config: BalancerConfig, deps: BalancerDeps): Bala
       const port = await listen(server, config.port, config.host, { reusePort: stats.portSharing === 'reuseport' }).catch((error: unknown) => {
         throw new ListenError('The balancer', 'LB_LISTEN_FAILED', config.host, config.port, error);
       });
+      deps.cluster?.listening(); // it serves from now on, whatever becomes of the extra handles
       adding = addExtraHandles();
       await adding;
       logger.info(

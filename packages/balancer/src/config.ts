@@ -37,6 +37,8 @@ export const BALANCER_DEFAULTS = {
   retryAfterSeconds: 1, // `Retry-After` on 503 when no backend is healthy
   shutdownGraceMs: 10_000, // 10 seconds for requests in flight after SIGTERM
   workers: 1, // balancer processes sharing the port
+  workerExitLimit: 5, // with WORKERS > 1: more worker exits than this within workerExitWindowMs stop the balancer (a crash loop)
+  workerExitWindowMs: 60_000, // 60 seconds, the window of workerExitLimit
   fastPath: true, // plain GET/HEAD heads skip Node's HTTP server (fast-path/)
   maxAccept: 64, // connections one process accepts per event-loop turn (HAProxy's tune.maxaccept, same default)
 } as const;

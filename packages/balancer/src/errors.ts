@@ -80,6 +80,21 @@ export class AdminMethodError extends VisitCounterError {
   }
 }
 
+/** A worker of a WORKERS > 1 balancer died before it listened: the whole balancer stops (cluster-primary.ts). */
+export class WorkerStartError extends VisitCounterError {
+  constructor(worker: number, code: number | null, signal: string | null) {
+    const how = signal === null ? `with code ${code}` : `on ${signal}`;
+    super('LB_WORKER_START', 500, `Balancer worker ${worker} exited ${how} before it listened, so the balancer stops.`);
+  }
+}
+
+/** Workers that keep dying are not started again forever: the whole balancer stops (cluster-primary.ts). */
+export class WorkerCrashLoopError extends VisitCounterError {
+  constructor(exits: number, windowMs: number) {
+    super('LB_WORKER_CRASH_LOOP', 500, `Balancer workers exited ${exits} times within ${windowMs / 1000} s, so the balancer stops instead of starting them again.`);
+  }
+}
+
 // Failures that happen before a single byte of the request left: safe to try another backend.
 const NOT_SENT = new Set([
   'ECONNREFUSED',

@@ -4,8 +4,9 @@
 import cluster from 'node:cluster';
 import { createLogger, loadConfigOrExit, serveUntilSignal } from '@visit-counter/shared';
 import { createBalancer, type Balancer } from './balancer.js';
-import { connectWorker, runPrimary } from './cluster.js';
-import { loadBalancerConfig } from './config.js';
+import { runPrimary } from './cluster-primary.js';
+import { connectWorker } from './cluster-worker.js';
+import { BALANCER_DEFAULTS, loadBalancerConfig } from './config.js';
 import { portSharing } from './port-sharing.js';
 
 const config = loadConfigOrExit('balancer', () => loadBalancerConfig(process.env));
@@ -13,15 +14,20 @@ const logger = createLogger({ name: 'balancer', level: config.logLevel, format: 
 const sharing = portSharing(config.workers, config.port, process.versions.node, process.platform);
 
 if (config.workers > 1 && cluster.isPrimary) {
-  runPrimary(config.workers, sharing, logger);
+  runPrimary({
+    workers: config.workers,
+    sharing,
+    logger,
+    crashLoop: { exits: BALANCER_DEFAULTS.workerExitLimit, windowMs: BALANCER_DEFAULTS.workerExitWindowMs },
+  });
 } else {
   let balancer: Balancer | undefined;
   const link = cluster.isWorker
     ? connectWorker({
-        status: () => ({ ...balancer?.status(), worker: cluster.worker?.id, pid: process.pid }),
+        status: () => ({ ...balancer?.status(), pid: process.pid }),
         setDrained: (id, drained) => balancer?.setDrained(id, drained),
       })
     : undefined;
   balancer = createBalancer(config, { logger, portSharing: sharing, ...(link ? { cluster: link } : {}) });
-  await serveUntilSignal(balancer, logger, config.port);
+  await serveUntilSignal(link ? link.supervise(balancer) : balancer, logger, config.port);
 }

@@ -1,9 +1,11 @@
 // With several worker processes, each has its own pool, checks and figures. The status page
-// shows the whole picture: figures added up, each backend once, its state as most workers see it.
+// shows the whole picture: figures added up, each backend once, its state as most workers see
+// it. The balancer's own process is the primary: its pid and uptime are the page's; each
+// worker's are in `perWorker`.
 
+import type { PrimaryView, Status } from './cluster-messages.js';
 import { stateTotals } from './stats.js';
 
-type Status = Record<string, unknown>;
 type BackendView = Record<string, unknown> & { id: string };
 
 function sumRecords(records: Array<Record<string, number> | undefined>): Record<string, number> {
@@ -20,9 +22,13 @@ function mostCommon(values: string[]): string {
   return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0] ?? 'unknown';
 }
 
-/** `primaryRssBytes`: the resident memory of the primary process, when it answered. */
-export function mergeStatuses(statuses: readonly Status[], primaryRssBytes?: number): Status {
-  const first = statuses[0] ?? {};
+/** One worker's figures that describe its process, not the balancer: kept in `perWorker` only. */
+const PER_PROCESS = ['worker', 'pid', 'uptimeSeconds', 'startedAt'] as const;
+
+/** `primary`: the primary process's own part, when it answered. */
+export function mergeStatuses(statuses: readonly Status[], primary?: PrimaryView): Status {
+  const common: Status = { ...statuses[0] };
+  for (const key of PER_PROCESS) delete common[key];
   const byId = new Map<string, BackendView[]>();
   for (const status of statuses) {
     for (const backend of (status['backends'] as BackendView[] | undefined) ?? []) {
@@ -49,14 +55,16 @@ export function mergeStatuses(statuses: readonly Status[], primaryRssBytes?: num
   const memories = statuses.map((status) => (status['memory'] ?? {}) as Record<string, number>);
   const addMemory = (key: string): number => memories.reduce((total, m) => total + Number(m[key] ?? 0), 0);
   return {
-    ...first,
+    ...(primary ? { pid: primary.pid, startedAt: primary.startedAt, uptimeSeconds: primary.uptimeSeconds } : {}),
+    ...common,
     workers: statuses.length,
+    perWorker: statuses.map((status) => ({ worker: status['worker'], pid: status['pid'], uptimeSeconds: status['uptimeSeconds'] })),
     // Every process's resident memory added up, the primary's too (shown on its own as well;
     // pages the processes share, such as Node's own binary, count once per process), the
     // workers' heaps added up, and the heap limit each worker has.
     memory: {
-      rssBytes: addMemory('rssBytes') + (primaryRssBytes ?? 0),
-      ...(primaryRssBytes === undefined ? {} : { primaryRssBytes }),
+      rssBytes: addMemory('rssBytes') + (primary?.rssBytes ?? 0),
+      ...(primary === undefined ? {} : { primaryRssBytes: primary.rssBytes }),
       heapUsedBytes: addMemory('heapUsedBytes'),
       heapLimitBytes: memories[0]?.['heapLimitBytes'],
     },

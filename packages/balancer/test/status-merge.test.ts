@@ -1,5 +1,6 @@
 // With WORKERS > 1, /_lb/status merges every worker's view: figures add up, each backend
-// shows once with the state most workers see.
+// shows once with the state most workers see. The balancer's pid and uptime are the
+// primary's; each worker's are its own.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -7,16 +8,21 @@ import { mergeStatuses } from '../src/status-merge.js';
 
 const view = (worker: number, states: Record<string, string>, requests: number) => ({
   worker,
-  uptimeSeconds: 5,
+  pid: 1000 + worker,
+  uptimeSeconds: worker,
+  startedAt: `2025-01-01T00:00:0${worker}.000Z`,
   memory: { rssBytes: worker * 100, heapUsedBytes: worker * 10, heapLimitBytes: 1000 },
   totals: { requests, fastPath: requests - 1, retries: 1, inFlight: 0, responses: { '2xx': requests }, errors: { LB_UPSTREAM_FAILED: 1 } },
-  backends: Object.entries(states).map(([id, state]) => ({ id, state, health: state, requests: requests / 2, failures: 0, inFlight: 0 })),
+  backends: Object.entries(states).map(([id, state]) => ({ id, route: '*', state, health: state, requests: requests / 2, failures: 0, inFlight: 0 })),
+  routes: [{ route: '*', backends: Object.keys(states).length, up: Object.values(states).filter((state) => state === 'up').length }],
 });
+
+const PRIMARY = { pid: 999, rssBytes: 50, startedAt: '2025-01-01T00:00:00.000Z', uptimeSeconds: 60 };
 
 test('three workers: figures add up, each backend once, the majority state wins', () => {
   const merged = mergeStatuses(
     [view(1, { 'a:1': 'up', 'b:1': 'up' }, 10), view(2, { 'a:1': 'up', 'b:1': 'down' }, 20), view(3, { 'a:1': 'up', 'b:1': 'down' }, 30)],
-    50,
+    PRIMARY,
   );
   assert.equal(merged['workers'], 3);
   assert.deepEqual(merged['totals'], {
@@ -64,4 +70,19 @@ test('a single answer, the primary silent, is passed through with its figures', 
   const backends = merged['backends'] as Array<{ id: string; state: string; requests: number; failures: number }>;
   assert.deepEqual(backends.map((b) => [b.id, b.state, b.requests, b.failures]), [['a:1', 'draining', 2, 0]]);
   assert.deepEqual(merged['memory'], { rssBytes: 100, heapUsedBytes: 10, heapLimitBytes: 1000 });
+});
+
+test("the page's pid and uptime are the primary's, the balancer's own process; no worker speaks for the whole", () => {
+  const merged = mergeStatuses([view(1, { 'a:1': 'up' }, 2), view(2, { 'a:1': 'up' }, 2)], PRIMARY);
+  assert.equal(merged['pid'], 999);
+  assert.equal(merged['uptimeSeconds'], 60);
+  assert.equal(merged['startedAt'], PRIMARY.startedAt);
+  assert.equal('worker' in merged, false);
+  assert.deepEqual(merged['perWorker'], [
+    { worker: 1, pid: 1001, uptimeSeconds: 1 },
+    { worker: 2, pid: 1002, uptimeSeconds: 2 },
+  ]);
+
+  const alone = mergeStatuses([view(1, { 'a:1': 'up' }, 2)]);
+  assert.equal('pid' in alone || 'uptimeSeconds' in alone || 'worker' in alone, false, 'without the primary, no process speaks for the balancer');
 });

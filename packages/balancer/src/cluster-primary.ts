@@ -1,0 +1,138 @@
+// The primary of a WORKERS > 1 balancer (node:cluster; each worker is cluster-worker.ts). It
+// only supervises and relays: it forks the workers, replaces one that dies after it has served,
+// gathers /_lb/status, spreads operator drains, and stops every worker on SIGTERM.
+// As with nginx and HAProxy, a worker that dies before it listens (a port in use, an address
+// this machine lacks) stops the whole balancer with exit 1, and so do workers that keep dying
+// (crash-loop.ts): forking them again forever would look alive to a supervisor while serving
+// nothing. The reason is logged once, as the last line, after every worker is gone.
+
+import cluster, { type Worker } from 'node:cluster';
+import type { Logger } from '@visit-counter/shared';
+import { GATHER_TIMEOUT_MS, reviveError, type Message, type PrimaryView, type Status } from './cluster-messages.js';
+import { createCrashLoopGuard, type CrashLoopLimit } from './crash-loop.js';
+import { WorkerCrashLoopError, WorkerStartError } from './errors.js';
+import type { PortSharing } from './port-sharing.js';
+
+export interface PrimaryOptions {
+  workers: number;
+  sharing: PortSharing;
+  logger: Logger;
+  crashLoop: CrashLoopLimit;
+}
+
+export function runPrimary({ workers: count, sharing, logger, crashLoop }: PrimaryOptions): void {
+  const startedAt = new Date();
+  /** Workers that said they listen: the ones the status page asks, and whose death is survivable. */
+  const listening = new Set<Worker>();
+  const guard = createCrashLoopGuard(crashLoop);
+  let alive = 0;
+  let stopping = false;
+  /** Why the balancer stops with exit 1; logged last, once every worker is gone. */
+  let fatal: { err: unknown; message: string } | undefined;
+  let nextQuery = 0;
+  // Every worker accepts itself (with its MAX_ACCEPT handles), from a socket of its own with
+  // 'reuseport', else from the one they share. Under node's round-robin the primary would hand
+  // each connection over and wait for the worker's reply, so a busy worker would take one new
+  // connection per event-loop turn, as without MAX_ACCEPT.
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
+  const fork = (): void => {
+    const worker = cluster.fork();
+    alive += 1;
+    // A message to a worker that has just died fails (EPIPE); unhandled, that error would end
+    // the primary. The worker's 'exit' follows and is dealt with there.
+    worker.on('error', (error) => logger.debug({ err: error, worker: worker.id }, 'could not reach balancer worker %d', worker.id));
+  };
+  const everyWorker = (): Worker[] => Object.values(cluster.workers ?? {}).filter((worker): worker is Worker => worker !== undefined);
+
+  const finish = (): void => {
+    if (fatal) logger.fatal({ err: fatal.err }, fatal.message);
+    process.exit(fatal ? 1 : 0);
+  };
+  const stopAll = (): void => {
+    for (const worker of everyWorker()) worker.process.kill('SIGTERM');
+    if (alive === 0) finish();
+  };
+  const fail = (err: unknown, message: string): void => {
+    if (stopping) return;
+    stopping = true;
+    fatal = { err, message };
+    stopAll();
+  };
+
+  const primaryView = (): PrimaryView => ({
+    pid: process.pid,
+    rssBytes: process.memoryUsage.rss(),
+    startedAt: startedAt.toISOString(),
+    uptimeSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
+  });
+
+  const gather = (from: Worker, id: number): void => {
+    // The asking worker serves, even if its 'listening' is still on its way.
+    const asked = new Set([...listening, from]);
+    const queryId = nextQuery++;
+    const statuses: Status[] = [];
+    const done = (): void => {
+      clearTimeout(timer);
+      cluster.off('message', collect);
+      from.send({ type: 'lb:gathered', id, statuses, primary: primaryView() } satisfies Message);
+    };
+    const collect = (worker: Worker, reply: Message): void => {
+      if (reply.type !== 'lb:reply' || reply.id !== queryId) return;
+      statuses.push({ ...reply.status, worker: worker.id });
+      if (statuses.length === asked.size) done();
+    };
+    const timer = setTimeout(done, GATHER_TIMEOUT_MS);
+    cluster.on('message', collect);
+    for (const worker of asked) worker.send({ type: 'lb:query', id: queryId } satisfies Message);
+  };
+
+  cluster.on('message', (from: Worker, message: Message) => {
+    switch (message.type) {
+      case 'lb:drain':
+        for (const worker of everyWorker()) worker.send(message);
+        return;
+      case 'lb:listening':
+        listening.add(from);
+        return;
+      case 'lb:cannot-listen':
+        // Every worker would fail the same way: one sentence for the whole balancer.
+        fail(reviveError(message.error), message.error.message);
+        return;
+      case 'lb:gather':
+        gather(from, message.id);
+        return;
+      default:
+    }
+  });
+
+  cluster.on('exit', (worker, code, signal) => {
+    alive -= 1;
+    const listened = listening.delete(worker);
+    if (stopping) {
+      if (alive === 0) finish();
+      return;
+    }
+    if (!listened) {
+      const error = new WorkerStartError(worker.id, code, signal);
+      fail(error, error.message);
+    } else if (guard.exited(Date.now())) {
+      const error = new WorkerCrashLoopError(guard.recent, crashLoop.windowMs);
+      fail(error, error.message);
+    } else {
+      logger.error({ worker: worker.id, code, signal }, 'balancer worker %d exited; starting another', worker.id);
+      fork();
+    }
+  });
+
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping %d workers', count);
+    stopAll();
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+
+  for (let i = 0; i < count; i++) fork();
+  logger.info({ workers: count, portSharing: sharing }, 'balancer primary started %d workers', count);
+}
