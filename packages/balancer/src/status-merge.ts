@@ -1,7 +1,7 @@
 // With several worker processes, each has its own pool, checks and figures. The status page
-// shows the whole picture: figures added up, each backend once, its state as most workers see
-// it. The balancer's own process is the primary: its pid and uptime are the page's; each
-// worker's are in `perWorker`.
+// shows the whole picture: figures added up, each backend once per route, its state as most
+// workers see it, and the routes and totals counted from those states. The balancer's own
+// process is the primary: its pid and uptime are the page's; each worker's are in `perWorker`.
 
 import type { PrimaryView, Status } from './cluster-messages.js';
 import { stateTotals } from './stats.js';
@@ -29,19 +29,23 @@ const PER_PROCESS = ['worker', 'pid', 'uptimeSeconds', 'startedAt'] as const;
 export function mergeStatuses(statuses: readonly Status[], primary?: PrimaryView): Status {
   const common: Status = { ...statuses[0] };
   for (const key of PER_PROCESS) delete common[key];
-  const byId = new Map<string, BackendView[]>();
+  // A backend listed in two routes (BACKENDS and a HOST_ROUTES entry) has a pool in each.
+  const byRoute = new Map<string, BackendView[]>();
   for (const status of statuses) {
     for (const backend of (status['backends'] as BackendView[] | undefined) ?? []) {
-      const list = byId.get(backend.id) ?? [];
+      const key = `${String(backend['route'])} ${backend.id}`;
+      const list = byRoute.get(key) ?? [];
       list.push({ ...backend, worker: status['worker'] });
-      byId.set(backend.id, list);
+      byRoute.set(key, list);
     }
   }
-  const backends = [...byId.values()].map((views) => {
-    const base = views[0] as BackendView;
+  const backends = [...byRoute.values()].map((views) => {
+    // The first worker's view for what is not added up (since, the last check), under no worker's name.
+    const { worker: _first, ...base } = views[0] as BackendView;
     const sum = (key: string): number => views.reduce((total, view) => total + Number(view[key] ?? 0), 0);
     return {
       ...base,
+      route: base['route'],
       state: mostCommon(views.map((view) => String(view['state']))),
       health: mostCommon(views.map((view) => String(view['health']))),
       requests: sum('requests'),
@@ -54,6 +58,7 @@ export function mergeStatuses(statuses: readonly Status[], primary?: PrimaryView
   const add = (key: string): number => totals.reduce((total, t) => total + Number(t[key] ?? 0), 0);
   const memories = statuses.map((status) => (status['memory'] ?? {}) as Record<string, number>);
   const addMemory = (key: string): number => memories.reduce((total, m) => total + Number(m[key] ?? 0), 0);
+  const routeNames = new Set(statuses.flatMap((status) => ((status['routes'] as Array<{ route: string }> | undefined) ?? []).map((r) => r.route)));
   return {
     ...(primary ? { pid: primary.pid, startedAt: primary.startedAt, uptimeSeconds: primary.uptimeSeconds } : {}),
     ...common,
@@ -78,5 +83,9 @@ export function mergeStatuses(statuses: readonly Status[], primary?: PrimaryView
       errors: sumRecords(totals.map((t) => t['errors'] as Record<string, number>)),
     },
     backends,
+    routes: [...routeNames].map((route) => {
+      const inRoute = backends.filter((backend) => backend['route'] === route);
+      return { route, backends: inRoute.length, up: inRoute.filter((backend) => backend.state === 'up').length };
+    }),
   };
 }

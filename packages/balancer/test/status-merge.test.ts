@@ -1,6 +1,6 @@
 // With WORKERS > 1, /_lb/status merges every worker's view: figures add up, each backend
-// shows once with the state most workers see. The balancer's pid and uptime are the
-// primary's; each worker's are its own.
+// shows once per route with the state most workers see, and the routes count those states
+// as the totals do. The balancer's pid and uptime are the primary's; each worker's are its own.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -72,6 +72,25 @@ test('a single answer, the primary silent, is passed through with its figures', 
   assert.deepEqual(merged['memory'], { rssBytes: 100, heapUsedBytes: 10, heapLimitBytes: 1000 });
 });
 
+test("the routes count each backend's merged state, as the totals do, whichever worker answered first", () => {
+  // The first worker sees both backends up; the two others see b down, so b is down.
+  const merged = mergeStatuses([view(1, { 'a:1': 'up', 'b:1': 'up' }, 2), view(2, { 'a:1': 'up', 'b:1': 'down' }, 2), view(3, { 'a:1': 'up', 'b:1': 'down' }, 2)], PRIMARY);
+  assert.deepEqual(merged['routes'], [{ route: '*', backends: 2, up: 1 }]);
+  assert.equal((merged['totals'] as { up: number }).up, 1);
+});
+
+test('a backend in two routes shows once in each, as with one process', () => {
+  const one = view(1, { 'a:1': 'up' }, 2);
+  const both = { ...one, backends: [...one.backends, { ...one.backends[0], route: 'api.app.dev', state: 'down', health: 'down' }], routes: [one.routes[0], { route: 'api.app.dev', backends: 1, up: 0 }] };
+  const merged = mergeStatuses([both, { ...both, worker: 2, pid: 1002 }], PRIMARY);
+  const backends = merged['backends'] as Array<{ id: string; route: string; state: string; perWorker: unknown[] }>;
+  assert.deepEqual(backends.map((b) => [b.route, b.id, b.state, b.perWorker.length]), [
+    ['*', 'a:1', 'up', 2],
+    ['api.app.dev', 'a:1', 'down', 2],
+  ]);
+  assert.deepEqual(merged['routes'], [{ route: '*', backends: 1, up: 1 }, { route: 'api.app.dev', backends: 1, up: 0 }]);
+});
+
 test("the page's pid and uptime are the primary's, the balancer's own process; no worker speaks for the whole", () => {
   const merged = mergeStatuses([view(1, { 'a:1': 'up' }, 2), view(2, { 'a:1': 'up' }, 2)], PRIMARY);
   assert.equal(merged['pid'], 999);
@@ -82,6 +101,8 @@ test("the page's pid and uptime are the primary's, the balancer's own process; n
     { worker: 1, pid: 1001, uptimeSeconds: 1 },
     { worker: 2, pid: 1002, uptimeSeconds: 2 },
   ]);
+  const backends = merged['backends'] as Array<Record<string, unknown>>;
+  assert.equal('worker' in (backends[0] ?? {}), false, "a merged backend is no one worker's view");
 
   const alone = mergeStatuses([view(1, { 'a:1': 'up' }, 2)]);
   assert.equal('pid' in alone || 'uptimeSeconds' in alone || 'worker' in alone, false, 'without the primary, no process speaks for the balancer');
