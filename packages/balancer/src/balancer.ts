@@ -142,6 +142,10 @@ export function createBalancer(config: BalancerConfig, deps: BalancerDeps): Bala
     }
   };
 
+  const setDrained = (backendId: string, drained: boolean): void => {
+    for (const group of groups) group.pool.get(backendId)?.setDrained(drained);
+  };
+
   return {
     server,
     pool,
@@ -149,11 +153,12 @@ export function createBalancer(config: BalancerConfig, deps: BalancerDeps): Bala
     discovery,
     groups,
     status: admin.status,
-    setDrained(backendId, drained) {
-      for (const group of groups) group.pool.get(backendId)?.setDrained(drained);
-    },
+    setDrained,
     async listen() {
       await Promise.all(groups.map((group) => group.refresh()));
+      // A worker started after an operator's drain honours it before it takes a request; asked
+      // after discovery, so that a drained backend found by DNS is in the pool by then.
+      for (const id of (await deps.cluster?.operatorDrains()) ?? []) setDrained(id, true);
       const port = await listen(server, config.port, config.host, { reusePort: stats.portSharing === 'reuseport' }).catch((error: unknown) => {
         throw new ListenError('The balancer', 'LB_LISTEN_FAILED', config.host, config.port, error);
       });

@@ -35,11 +35,13 @@ export type Message =
   | { type: 'lb:gather'; id: number }
   | { type: 'lb:reply'; id: number; status: Status }
   | { type: 'lb:drain'; backend: string; drained: boolean }
+  | { type: 'lb:ask-drains' }
   | { type: 'lb:listening' }
   | { type: 'lb:cannot-listen'; error: SerializedError }
   // primary -> worker
   | { type: 'lb:query'; id: number }
-  | { type: 'lb:gathered'; id: number; statuses: Status[]; primary: PrimaryView };
+  | { type: 'lb:gathered'; id: number; statuses: Status[]; primary: PrimaryView }
+  | { type: 'lb:drains'; drained: string[] };
 // 'lb:drain' also goes primary -> every worker: the relayed operator action.
 
 export const GATHER_TIMEOUT_MS = 1_000; // a worker that does not answer in 1 s is left out of the page

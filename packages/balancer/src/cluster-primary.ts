@@ -1,6 +1,6 @@
 // The primary of a WORKERS > 1 balancer (node:cluster; each worker is cluster-worker.ts). It
 // only supervises and relays: it forks the workers, replaces one that dies after it has served,
-// gathers /_lb/status, spreads operator drains, and stops every worker on SIGTERM.
+// gathers /_lb/status, spreads and remembers operator drains, and stops every worker on SIGTERM.
 // As with nginx and HAProxy, a worker that dies before it listens (a port in use, an address
 // this machine lacks) stops the whole balancer with exit 1, and so do workers that keep dying
 // (crash-loop.ts): forking them again forever would look alive to a supervisor while serving
@@ -24,6 +24,8 @@ export function runPrimary({ workers: count, sharing, logger, crashLoop }: Prima
   const startedAt = new Date();
   /** Workers that said they listen: the ones the status page asks, and whose death is survivable. */
   const listening = new Set<Worker>();
+  /** Backends an operator drained: a worker started later is told before it listens. */
+  const drained = new Set<string>();
   const guard = createCrashLoopGuard(crashLoop);
   let alive = 0;
   let stopping = false;
@@ -89,7 +91,12 @@ export function runPrimary({ workers: count, sharing, logger, crashLoop }: Prima
   cluster.on('message', (from: Worker, message: Message) => {
     switch (message.type) {
       case 'lb:drain':
+        if (message.drained) drained.add(message.backend);
+        else drained.delete(message.backend);
         for (const worker of everyWorker()) worker.send(message);
+        return;
+      case 'lb:ask-drains':
+        from.send({ type: 'lb:drains', drained: [...drained] } satisfies Message);
         return;
       case 'lb:listening':
         listening.add(from);

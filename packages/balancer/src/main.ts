@@ -23,10 +23,13 @@ if (config.workers > 1 && cluster.isPrimary) {
 } else {
   let balancer: Balancer | undefined;
   const link = cluster.isWorker
-    ? connectWorker({
-        status: () => ({ ...balancer?.status(), pid: process.pid }),
-        setDrained: (id, drained) => balancer?.setDrained(id, drained),
-      })
+    ? connectWorker(
+        {
+          status: () => ({ ...balancer?.status(), pid: process.pid }),
+          setDrained: (id, drained) => balancer?.setDrained(id, drained),
+        },
+        logger,
+      )
     : undefined;
   balancer = createBalancer(config, { logger, portSharing: sharing, ...(link ? { cluster: link } : {}) });
   await serveUntilSignal(link ? link.supervise(balancer) : balancer, logger, config.port);
