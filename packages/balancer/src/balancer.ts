@@ -19,7 +19,6 @@ import { createFastPath, type FastPath, type FastPathOptions as FastPathDeps } f
 import { createHostRouter } from './host-router.js';
 import { createUpstreamGroup, type UpstreamGroup } from './upstream-group.js';
 import type { PortSharing } from './port-sharing.js';
-import { oneAtATime } from './one-at-a-time.js';
 import { createProxy } from './proxy.js';
 import { countResponse, createStats } from './stats.js';
 import { createUpgradeHandler } from './upgrade.js';
@@ -86,7 +85,7 @@ export function createBalancer(config: BalancerConfig, deps: BalancerDeps): Bala
     logger,
     ...(deps.cluster ? { cluster: deps.cluster } : {}),
   });
-  const proxy = oneAtATime(createProxy({ route, stats, trustProxy: config.trustProxy, retryAfterSeconds: config.retryAfterSeconds, logger }));
+  const proxy = createProxy({ route, stats, trustProxy: config.trustProxy, retryAfterSeconds: config.retryAfterSeconds, logger });
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const fields: Record<string, unknown> = {};

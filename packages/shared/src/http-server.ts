@@ -7,7 +7,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { readInteger, type Env } from './config.js';
 import { plainResponse } from './plain-response.js';
-import { checkRequest, type RequestProblem } from './request-target.js';
+import { UNSUPPORTED_VERSION, checkRequest, type RequestProblem } from './request-target.js';
 import { sendError } from './respond.js';
 
 export interface HttpServerLimits {
@@ -32,6 +32,8 @@ const CLIENT_ERRORS: Record<string, readonly [number, string]> = {
   HPE_HEADER_OVERFLOW: [431, 'The request headers are too large.'],
   // Node (>= 18) reports both the headers and the whole-request limit with this one code.
   ERR_HTTP_REQUEST_TIMEOUT: [408, 'The request took too long to arrive.'],
+  // HTTP/1.2, HTTP/3.0: the same answer as for HTTP/2.0, which the parser lets through.
+  HPE_INVALID_VERSION: [UNSUPPORTED_VERSION.status, UNSUPPORTED_VERSION.sentence],
 };
 
 function clientErrorResponse(error: NodeJS.ErrnoException): readonly [number, string] {
@@ -146,7 +148,17 @@ export function createHttpServer(limits: HttpServerLimits, handler: RequestListe
       refuseRequest(logger, req, res, problem);
       return;
     }
-    handler(req, res);
+    // Pipelined requests are handled one at a time, as nginx does: Node hands each over as it
+    // parses it, but gives its response the connection only once the answer before it is out.
+    // Until then the handler waits (RFC 9112 9.3.2 allows parallel work only for safe
+    // methods). A request behind an answer that closes the connection (an error, a
+    // `Connection: close`) is never handled, so never forwarded or counted: no answer to it
+    // could be sent.
+    const handle = (socket: Socket): void => {
+      if (!socket.destroyed && !socket.writableEnded) handler(req, res);
+    };
+    if (res.socket) handle(res.socket);
+    else res.once('socket', handle);
   };
   const server = createServer(
     {

@@ -18,7 +18,7 @@ const BAD_HOST: RequestProblem = { status: 400, code: 'HTTP_BAD_HOST', sentence:
 const BAD_TARGET: RequestProblem = { status: 400, code: 'HTTP_BAD_TARGET', sentence: 'The request target must be a path starting with "/" or an http:// URL.' };
 const USERINFO_TARGET: RequestProblem = { status: 400, code: 'HTTP_BAD_TARGET', sentence: 'The request target must not carry user information ("user:password@").' };
 // Node's parser reads `HTTP/2.0` (and a line with no version, HTTP/0.9) as a request it can serve.
-const UNSUPPORTED_VERSION: RequestProblem = { status: 505, code: 'HTTP_VERSION_NOT_SUPPORTED', sentence: 'This server speaks HTTP/1.0 and HTTP/1.1 only.' };
+export const UNSUPPORTED_VERSION: RequestProblem = { status: 505, code: 'HTTP_VERSION_NOT_SUPPORTED', sentence: 'This server speaks HTTP/1.0 and HTTP/1.1 only.' };
 // RFC 9112 6.1: HTTP/1.0 has no transfer codings, so such a message's framing is not to be trusted.
 const HTTP10_CODING: RequestProblem = { status: 400, code: 'HTTP_BAD_FRAMING', sentence: 'An HTTP/1.0 request cannot carry a Transfer-Encoding header.' };
 // Node's parser takes `gzip, chunked` apart by its last coding; the gzip would reach the handler undone.

@@ -106,7 +106,8 @@ function answers(raw: string): Array<[number, string]> {
 const get = (path: string, extra = ''): string => `GET ${path} HTTP/1.1\r\nHost: x\r\n${extra}\r\n`;
 const MALFORMED: [number, string] = [400, 'The request is malformed.\n'];
 
-const cases: Array<{ name: string; chunks: string[]; gapMs?: number; expected: Array<[number, string]> }> = [
+/** `handled`: how many requests the handler sees; by default, those answered 200. */
+const cases: Array<{ name: string; chunks: string[]; gapMs?: number; expected: Array<[number, string]>; handled?: number }> = [
   { name: 'a bad request pipelined behind a good one, in one packet', chunks: [get('/a') + 'BROKEN\r\n\r\n'], expected: [[200, 'ok /a\n'], MALFORMED] },
   {
     name: 'two good requests and a bad one, in one packet',
@@ -120,6 +121,7 @@ const cases: Array<{ name: string; chunks: string[]; gapMs?: number; expected: A
     name: 'a bad chunk in the body of the request being handled',
     chunks: ['POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'],
     expected: [MALFORMED],
+    handled: 1, // its head was good: the handler had it when the body went wrong
   },
   { name: 'HTTP/1.1 without Host', chunks: ['GET / HTTP/1.1\r\n\r\n'], expected: [[400, 'The request has no Host header, which HTTP/1.1 requires.\n']] },
   { name: 'two Host headers', chunks: ['GET /a HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n'], expected: [[400, 'The request has more than one Host header.\n']] },
@@ -155,6 +157,7 @@ const cases: Array<{ name: string; chunks: string[]; gapMs?: number; expected: A
   { name: 'a Host header with a path in it', chunks: ['GET /a HTTP/1.1\r\nHost: example.com/evil\r\n\r\n'], expected: [[400, 'The Host header is not a host name or address with an optional port.\n']] },
   { name: 'an empty Host header', chunks: ['GET /a HTTP/1.1\r\nHost:\r\n\r\n'], expected: [[400, 'The Host header is not a host name or address with an optional port.\n']] },
   { name: 'a request line without a version (HTTP/0.9)', chunks: ['GET /a\r\n\r\n'], expected: [[505, 'This server speaks HTTP/1.0 and HTTP/1.1 only.\n']] },
+  { name: 'HTTP/1.2 in a request line', chunks: ['GET /a HTTP/1.2\r\nHost: x\r\n\r\n'], expected: [[505, 'This server speaks HTTP/1.0 and HTTP/1.1 only.\n']] },
   { name: 'HTTP/2.0 in a request line', chunks: ['GET /a HTTP/2.0\r\nHost: x\r\n\r\n'], expected: [[505, 'This server speaks HTTP/1.0 and HTTP/1.1 only.\n']] },
   {
     name: 'an HTTP/1.0 request with a Transfer-Encoding (RFC 9112 6.1: its framing is faulty), then a request behind it',
@@ -178,15 +181,23 @@ const cases: Array<{ name: string; chunks: string[]; gapMs?: number; expected: A
   { name: 'CONNECT', chunks: ['CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n'], expected: [[405, 'CONNECT is not supported: this server is not a forward proxy.\n']] },
 ];
 
-for (const { name, chunks, gapMs = 0, expected } of cases) {
+for (const { name, chunks, gapMs = 0, expected, handled } of cases) {
   test(`${name}: ${expected.map(([status]) => status).join(', ')}, then the connection closes`, async (t) => {
-    const server = createHttpServer(HTTP_SERVER_DEFAULTS, handler, createLogger({ name: 'test', destination: captureLogs().stream }));
+    const seen: string[] = [];
+    const recording = (req: IncomingMessage, res: ServerResponse): void => {
+      seen.push(req.url ?? '');
+      handler(req, res);
+    };
+    const server = createHttpServer(HTTP_SERVER_DEFAULTS, recording, createLogger({ name: 'test', destination: captureLogs().stream }));
     const port = await listen(server, 0, '127.0.0.1');
     t.after(() => {
       server.closeAllConnections();
       server.close();
     });
     assert.deepEqual(answers(await exchange(port, chunks, gapMs)), expected);
+    // A request the handler sees is one whose answer the client gets: none is handled (in a
+    // proxy: forwarded, in a replica: counted) behind an answer that closes the connection.
+    assert.equal(seen.length, handled ?? expected.filter(([status]) => status === 200).length, `handled: ${seen.join(', ')}`);
   });
 }
 
