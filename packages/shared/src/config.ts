@@ -87,11 +87,12 @@ export function readEnum<T extends string>(env: Env, name: string, allowed: read
 /**
  * A URL as it may be printed: the password in its user information masked (`redis://:***@cache`),
  * a lone user information too, since Redis takes that as the password. Works on text that does
- * not parse as a URL as well: a malformed value is what a configuration error prints. As the
- * URL parser does, the user information ends at the last `@` before the path.
+ * not parse as a URL as well: a malformed value is what a configuration error prints, often
+ * because its password holds a `/`, `?` or `#`. So everything up to the last `@` is taken for
+ * user information: a path with an `@` in it is masked too, rather than a password shown.
  */
 export function maskUrlPassword(text: string): string {
-  return text.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^/?#]*)@/, (_all, scheme: string, userinfo: string) => {
+  return text.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)(.*)@/s, (_all, scheme: string, userinfo: string) => {
     const colon = userinfo.indexOf(':');
     return `${scheme}${colon === -1 ? '***' : `${userinfo.slice(0, colon)}:***`}@`;
   });
@@ -133,7 +134,8 @@ export interface HostPort {
 /**
  * Parses `name:port`, `ipv4:port` or `[ipv6]:port`; the port is required. Returns undefined
  * when malformed: a host is a DNS name by HOST's rule, an IPv4 address, or in brackets an IPv6
- * address, so that every host accepted also makes a URL (`999.1.1.1` or `web.1` would not).
+ * address without a zone, and the URL parser (undici's) takes it as written: `999.1.1.1`,
+ * `web.1` or `[fe80::1%eth0]` make no URL, `1.0x2` a different one.
  */
 export function parseHostPort(text: string): HostPort | undefined {
   const match = /^(?:\[([^\]]*)\]|([^:[\]]+)):(\d{1,5})$/.exec(text.trim());
@@ -141,9 +143,20 @@ export function parseHostPort(text: string): HostPort | undefined {
   const [, bracketed, plain, digits] = match;
   const port = Number(digits);
   if (port < 1 || port > 65535) return undefined;
-  if (bracketed !== undefined) return isIP(bracketed) === 6 ? { host: bracketed, port } : undefined;
+  // A zone (`%eth0`) is an address on this machine only, and the URL parser refuses it.
+  if (bracketed !== undefined) return isIP(bracketed) === 6 && !bracketed.includes('%') ? { host: bracketed, port } : undefined;
   if (plain === undefined || (isIP(plain) !== 4 && !HOST_NAME.test(plain))) return undefined;
-  return { host: plain, port };
+  // The URL parser reads a name whose last label looks like a number as an IPv4 address
+  // (`1.0x2` is 1.0.0.2, `a.0x1` is no address at all): only a host it takes as written.
+  return urlHostname(plain) === plain.toLowerCase() ? { host: plain, port } : undefined;
+}
+
+function urlHostname(host: string): string | undefined {
+  try {
+    return new URL(`http://${host}/`).hostname;
+  } catch {
+    return undefined;
+  }
 }
 
 export function readHostPortList(env: Env, name: string): HostPort[] {

@@ -189,6 +189,10 @@ test('parseHostPort reads host:port and [v6]:port and refuses anything else', ()
     // Not what they seem: an IPv4 address in brackets, a three-part address (1.2.0.3).
     ['[1.2.3.4]:80', undefined],
     ['1.2.3:80', undefined],
+    ['1.0x2:80', undefined], // the URL parser's 1.0.0.2
+    ['a.0x1:80', undefined],
+    ['[fe80::1%eth0]:80', undefined],
+    ['Web-1.Example.:80', { host: 'Web-1.Example.', port: 80 }],
     ['[::ffff:10.0.0.1]:80', { host: '::ffff:10.0.0.1', port: 80 }],
     ['web_1:3000', { host: 'web_1', port: 3000 }],
     ['web.:3000', { host: 'web.', port: 3000 }],
@@ -242,7 +246,10 @@ test('maskUrlPassword hides the password of a URL, parsable or not, and leaves t
     ['redis://s3cret@cache', 'redis://***@cache'],
     ['redis://admin:p@ss@cache:port', 'redis://admin:***@cache:port'],
     ['redis://cache:6379/0', 'redis://cache:6379/0'],
-    ['redis://cache/a@b', 'redis://cache/a@b'],
+    // A password that breaks the URL is the one a configuration error prints.
+    ['redis://:s3cr/et@cache:6379', 'redis://:***@cache:6379'],
+    ['redis://:s3cr#et@cache', 'redis://:***@cache'],
+    ['redis://admin:s3cr?et@cache', 'redis://admin:***@cache'],
     ['cache:6379', 'cache:6379'],
   ];
   for (const [text, expected] of cases) assert.equal(maskUrlPassword(text), expected, text);

@@ -23,6 +23,7 @@ test('main.ts exits 1 with one stderr line naming the bad variable', { timeout: 
       `web: invalid configuration: REDIS_URL="redis://:***@127.0.0.1:1/zz": expected a database number (0 or more) as the URL's path, such as redis://cache:6379/0, or no path`,
     ],
     [{ REDIS_URL: 'redis://admin:s3cret@cache:port' }, 'web: invalid configuration: REDIS_URL="redis://admin:***@cache:port": expected a URL starting with redis:// or rediss://'],
+    [{ REDIS_URL: 'redis://:s3cr/et@cache:6379' }, 'web: invalid configuration: REDIS_URL="redis://:***@cache:6379": expected a URL starting with redis:// or rediss://'],
     [
       { SHUTDOWN_GRACE_MS: '3000000000' },
       'web: invalid configuration: SHUTDOWN_GRACE_MS="3000000000": expected a non-negative integer no larger than 2147483647 (about 24.8 days, the longest timer Node.js allows)',
