@@ -92,6 +92,13 @@ const cases: Array<{ name: string; rows: Row[]; distinct?: DistinctReport; pass:
     failures: [/^our balancer in crowd 1000 conns: 3 socket errors$/, /: 2 answers timed out$/, /: 5 answers were not 2xx$/],
   },
   {
+    name: 'our drained visit run with errors, exact as far as its 2xx go',
+    rows: [row('ours', 'our balancer', [{ drained: [480, 480], errors: { read: 4 }, non2xx: 20 }, CLEAN])],
+    pass: false,
+    judged: 1,
+    failures: [/: 4 socket errors$/, /: 20 answers were not 2xx$/],
+  },
+  {
     name: "a reference's errors are its own",
     rows: [row('ours', 'our balancer', [CLEAN]), row('http-proxy', 'http-proxy', [{ errors: { read: 7 }, non2xx: 1 }]), row('haproxy', 'HAProxy', [{ errors: { timeout: 4 } }])],
     pass: true,

@@ -5,6 +5,7 @@
 // requests still on their way: that is its figure to show, not our promise to keep.
 
 import type { DistinctReport } from './distinct.js';
+import { socketErrorCount } from './load.js';
 import type { Row } from './rounds.js';
 
 /** Systems that are not ours: their rows are measured and shown, never judged. */
@@ -34,9 +35,15 @@ export function judge(rows: readonly Row[], distinct: DistinctReport | undefined
     }
     judged++;
     if (!exact) failures.push(`${where}: the count was not exact (${row.exact})`);
-    if (row.socketErrors > 0) failures.push(`${where}: ${row.socketErrors} socket errors`);
-    if (row.timeouts > 0) failures.push(`${where}: ${row.timeouts} answers timed out`);
-    if (row.non2xx > 0) failures.push(`${where}: ${row.non2xx} answers were not 2xx`);
+    // Over every run, the drained visit run included: the row's columns show the rounds only,
+    // and a visit run full of 502s would still be exact (the counter grew by its 2xx).
+    const loads = row.runs.map((run) => run.load);
+    const socketErrors = loads.reduce((sum, load) => sum + socketErrorCount(load), 0);
+    const timeouts = loads.reduce((sum, load) => sum + load.socketErrors.timeout, 0);
+    const non2xx = loads.reduce((sum, load) => sum + load.non2xx, 0);
+    if (socketErrors > 0) failures.push(`${where}: ${socketErrors} socket errors`);
+    if (timeouts > 0) failures.push(`${where}: ${timeouts} answers timed out`);
+    if (non2xx > 0) failures.push(`${where}: ${non2xx} answers were not 2xx`);
   }
   if (distinct && !distinct.pass) {
     failures.push(
