@@ -30,22 +30,23 @@ function rawRequest(port: number, data: string): Promise<RawReply> {
   });
 }
 
-test('malformed requests get 400 with a sentence, and the replica keeps serving', { timeout: 20_000 }, async (t) => {
+test('malformed requests get 400 (an unknown version 505) with a sentence, and the replica keeps serving', { timeout: 20_000 }, async (t) => {
   const redis = await startTestRedis(t);
   const { port, logs } = await startWeb(t, redis);
-  const malformed = [
-    'GARBAGE\r\n\r\n',
-    'GET / HTTP/9.9\r\nHost: x\r\n\r\n',
-    'GET / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n',
-    'GET / HTTP/1.1\r\nBad Header Name: x\r\n\r\n',
+  const MALFORMED = ['HTTP/1.1 400 Bad Request', 'The request is malformed.\n'] as const;
+  const malformed: Array<[string, readonly [string, string]]> = [
+    ['GARBAGE\r\n\r\n', MALFORMED],
+    ['GET / HTTP/9.9\r\nHost: x\r\n\r\n', ['HTTP/1.1 505 HTTP Version Not Supported', 'This server speaks HTTP/1.0 and HTTP/1.1 only.\n']],
+    ['GET / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n', MALFORMED],
+    ['GET / HTTP/1.1\r\nBad Header Name: x\r\n\r\n', MALFORMED],
   ];
-  for (const request of malformed) {
+  for (const [request, [statusLine, body]] of malformed) {
     const reply = await rawRequest(port, request);
-    assert.equal(reply.statusLine, 'HTTP/1.1 400 Bad Request', JSON.stringify(request));
+    assert.equal(reply.statusLine, statusLine, JSON.stringify(request));
     assert.match(reply.headers, /^content-type: text\/plain; charset=utf-8$/m);
-    assert.equal(reply.body, 'The request is malformed.\n');
+    assert.equal(reply.body, body);
   }
-  await waitFor('the client errors to be logged', () => logs.lines().filter((line) => line['status'] === 400).length === malformed.length);
+  await waitFor('the client errors to be logged', () => logs.lines().filter((line) => line['status'] === 400 || line['status'] === 505).length === malformed.length);
 
   assert.equal(visitsIn((await get(port, '/')).body), 1);
   assert.equal(await redis.getNumber('visits'), 1);
