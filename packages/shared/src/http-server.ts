@@ -276,8 +276,13 @@ export function createGracefulClose(server: Server, graceMs: number, alsoClose: 
       res.setHeader('connection', 'close');
       return;
     }
-    const socket = res.socket;
-    res.once('finish', () => socket?.end());
+    const socket = res.socket as ServedSocket | null;
+    // Node's own 'finish' listener runs first and hands the connection to a response queued
+    // behind this one: that one has its `Connection: close` (set when it came) and ends the
+    // connection itself once it has been answered; ending it here would cut that answer off.
+    res.once('finish', () => {
+      if (socket && !socket._httpMessage) socket.end();
+    });
   };
   // Every open connection, for the cut at the end of the grace period: Node's own list leaves
   // out those it handed over (CONNECT, upgrades).

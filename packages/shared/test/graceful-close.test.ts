@@ -97,3 +97,50 @@ test('close() cuts at the end of the grace period a connection Node handed over 
   const deadline = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('close() waited past the grace period')), 3_000).unref());
   await Promise.race([close(), deadline]);
 });
+
+test('a request pipelined behind an answer under way when close() begins is handled and answered, then the connection ends', { timeout: 5000 }, async (t) => {
+  const handled: string[] = [];
+  let finishFirst: (() => void) | undefined;
+  let firstUnderWay: () => void = () => undefined;
+  const underWay = new Promise<void>((resolve) => (firstUnderWay = resolve));
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    handled.push(req.url ?? '');
+    if (req.url !== '/first') {
+      // As a replica's visit does, the answer comes a little later (here: the next turn).
+      setImmediate(() => res.end(`answer to ${req.url}\n`));
+      return;
+    }
+    res.write('part of the first answer, '); // its head is out: close() cannot mark it any more
+    finishFirst = () => res.end('and its end\n');
+    firstUnderWay();
+  };
+  const server = createHttpServer(HTTP_SERVER_DEFAULTS, handler, createLogger({ name: 'test', destination: captureLogs().stream }));
+  const port = await listen(server, 0, '127.0.0.1');
+  const close = createGracefulClose(server, 60_000);
+  t.after(async () => {
+    server.closeAllConnections();
+    await close();
+  });
+  let parsed = 0;
+  let secondParsed: () => void = () => undefined;
+  const secondRead = new Promise<void>((resolve) => (secondParsed = resolve));
+  server.on('request', () => ++parsed === 2 && secondParsed());
+
+  const socket = connect(port, '127.0.0.1');
+  t.after(() => socket.destroy());
+  let received = '';
+  socket.on('data', (data) => (received += data.toString()));
+  const socketClosed = new Promise((resolve) => socket.on('close', resolve));
+  socket.write('GET /first HTTP/1.1\r\nHost: x\r\n\r\n');
+  await underWay;
+  const closing = close();
+  socket.write('GET /second HTTP/1.1\r\nHost: x\r\n\r\n');
+  await secondRead; // read, and queued behind the first answer
+  finishFirst?.();
+  await socketClosed;
+  await closing;
+  assert.deepEqual(handled, ['/first', '/second']);
+  assert.match(received, /part of the first answer, (?:\r\n[0-9a-f]+\r\n)?and its end/);
+  assert.match(received, /answer to \/second\n/, 'the second request, once handled, is answered');
+  assert.match(received, /\r\nconnection: close\r\n/i);
+});

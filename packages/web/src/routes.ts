@@ -27,8 +27,6 @@ export interface RouteContext {
   readyTimeoutMs: number;
   /** True once shutdown began: responses say so, and readiness fails. */
   draining: () => boolean;
-  /** True once the server closes its connections: each ends after the answer under way. */
-  closingConnections: () => boolean;
   logger: Logger;
 }
 
@@ -67,11 +65,11 @@ export function createRouter(ctx: RouteContext): Handler {
       res.end();
       return;
     }
-    // A visit that cannot get its answer is not counted: its connection has ended (Node's HTTP
+    // A visit that cannot get its answer is not counted: its client has gone (Node's HTTP
     // server ends a request whose client closed, half-closed included, as nginx does), or the
-    // server is closing and the answer waits behind another on a pipelining connection, which
-    // ends after that one (Node hands a response its socket only when its turn comes).
-    const unanswerable = (): boolean => req.socket.readableEnded || req.socket.destroyed || (ctx.closingConnections() && res.socket === null);
+    // connection can no longer carry an answer. (A visit pipelined behind an answer that ends
+    // its connection never gets here: the shared server hands over no such request.)
+    const unanswerable = (): boolean => req.socket.readableEnded || req.socket.destroyed || req.socket.writableEnded;
     const visits = await ctx.counter.next(unanswerable);
     instanceVisits += 1;
     const rendered = renderVisit({ visits, instanceVisits, hostname: ctx.hostname, port: ctx.port() }, format, ctx.template);

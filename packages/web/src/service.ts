@@ -30,9 +30,6 @@ export function createWebService(config: WebConfig, logger: Logger): WebService 
   let server: Server | undefined;
   // Once close() has begun, the replica drains: it says so on every answer and /readyz fails.
   let closing: Promise<void> | undefined;
-  // Once the server itself closes (after the drain), every answer still to be written ends its
-  // connection: an answer queued behind another on a pipelining connection will never leave.
-  let closingConnections = false;
   const route = createRouter({
     counter,
     connection,
@@ -41,7 +38,6 @@ export function createWebService(config: WebConfig, logger: Logger): WebService 
     template: config.messageTemplate,
     readyTimeoutMs: config.redisTimeoutMs,
     draining: () => closing !== undefined,
-    closingConnections: () => closingConnections,
     logger,
   });
   server = createHttpServer(
@@ -79,7 +75,6 @@ export function createWebService(config: WebConfig, logger: Logger): WebService 
         // Visits still waiting for Redis (held for reconciliation, or sent) when the grace period
         // ends are answered 503 "outcome unknown" just before the cut, not reset with it.
         const answerTheRest = setTimeout(() => counter.giveUp(), config.shutdownGraceMs - replyMargin(config.shutdownGraceMs));
-        closingConnections = true;
         await closeServer();
         clearTimeout(answerTheRest);
         // A frozen Redis never answers QUIT: wait for it no longer than for a visit, then drop it.
