@@ -32,6 +32,8 @@ export function runPrimary({ workers: count, sharing, logger, crashLoop }: Prima
   /** Why the balancer stops with exit 1; logged last, once every worker is gone. */
   let fatal: { err: unknown; message: string } | undefined;
   let nextQuery = 0;
+  /** Status queries under way, by id: each takes the workers' replies to it. */
+  const gathering = new Map<number, (worker: Worker, status: Status) => void>();
   // Every worker accepts itself (with its MAX_ACCEPT handles), from a socket of its own with
   // 'reuseport', else from the one they share. Under node's round-robin the primary would hand
   // each connection over and wait for the worker's reply, so a busy worker would take one new
@@ -75,21 +77,22 @@ export function runPrimary({ workers: count, sharing, logger, crashLoop }: Prima
     const statuses: Status[] = [];
     const done = (): void => {
       clearTimeout(timer);
-      cluster.off('message', collect);
+      gathering.delete(queryId);
       from.send({ type: 'lb:gathered', id, statuses, primary: primaryView() } satisfies Message);
     };
-    const collect = (worker: Worker, reply: Message): void => {
-      if (reply.type !== 'lb:reply' || reply.id !== queryId) return;
-      statuses.push({ ...reply.status, worker: worker.id });
-      if (statuses.length === asked.size) done();
-    };
     const timer = setTimeout(done, GATHER_TIMEOUT_MS);
-    cluster.on('message', collect);
+    gathering.set(queryId, (worker, status) => {
+      statuses.push({ ...status, worker: worker.id });
+      if (statuses.length === asked.size) done();
+    });
     for (const worker of asked) worker.send({ type: 'lb:query', id: queryId } satisfies Message);
   };
 
   cluster.on('message', (from: Worker, message: Message) => {
     switch (message.type) {
+      case 'lb:reply':
+        gathering.get(message.id)?.(from, message.status);
+        return;
       case 'lb:drain':
         if (message.drained) drained.add(message.backend);
         else drained.delete(message.backend);
@@ -99,11 +102,14 @@ export function runPrimary({ workers: count, sharing, logger, crashLoop }: Prima
         from.send({ type: 'lb:drains', drained: [...drained] } satisfies Message);
         return;
       case 'lb:listening':
-        listening.add(from);
+        // A message can be read after its sender's 'exit': a dead worker is asked nothing.
+        if (!from.isDead()) listening.add(from);
         return;
       case 'lb:cannot-listen':
-        // Every worker would fail the same way: one sentence for the whole balancer.
-        fail(reviveError(message.error), message.error.message);
+        // Every worker would fail the same way: one sentence for the whole balancer, even
+        // when a stop has begun meanwhile (a balancer that never listened does not exit 0).
+        fatal ??= { err: reviveError(message.error), message: message.error.message };
+        fail(fatal.err, fatal.message);
         return;
       case 'lb:gather':
         gather(from, message.id);
@@ -122,7 +128,7 @@ export function runPrimary({ workers: count, sharing, logger, crashLoop }: Prima
     if (!listened) {
       const error = new WorkerStartError(worker.id, code, signal);
       fail(error, error.message);
-    } else if (guard.exited(Date.now())) {
+    } else if (guard.exited(performance.now())) {
       const error = new WorkerCrashLoopError(guard.recent, crashLoop.windowMs);
       fail(error, error.message);
     } else {
@@ -132,13 +138,18 @@ export function runPrimary({ workers: count, sharing, logger, crashLoop }: Prima
   });
 
   const stop = (signal: NodeJS.Signals): void => {
-    if (stopping) return;
+    if (stopping) {
+      // As one process does (shared/process.ts): Node's default on a second signal would end
+      // the primary at once, and node:cluster would end every worker with it, mid-answer.
+      logger.warn({ signal }, 'already shutting down: requests in flight still finish (SIGKILL stops at once)');
+      return;
+    }
     stopping = true;
     logger.info({ signal }, 'stopping %d workers', count);
     stopAll();
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
 
   for (let i = 0; i < count; i++) fork();
   logger.info({ workers: count, portSharing: sharing }, 'balancer primary started %d workers', count);

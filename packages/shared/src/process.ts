@@ -24,19 +24,12 @@ export interface Service {
 }
 
 /**
- * Listens (exit 1 when the port cannot be had), then closes gracefully on SIGTERM or SIGINT.
+ * Listens (exit 1 when the port cannot be had) and closes gracefully on SIGTERM or SIGINT,
+ * from the start: a signal while it is still starting closes it too.
  * A repeated signal while closing is logged and changes nothing: the requests in flight still
  * finish, within the grace period (Node's default would kill the process at once and cut them).
  */
 export async function serveUntilSignal(service: Service, logger: Logger, port: number): Promise<void> {
-  try {
-    await service.listen();
-  } catch (error) {
-    // A ListenError is one sentence naming HOST and PORT: it is the line's message.
-    if (error instanceof VisitCounterError) logger.fatal({ err: error }, error.message);
-    else logger.fatal({ err: error }, 'could not listen on port %d', port);
-    process.exit(1);
-  }
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) {
@@ -56,6 +49,16 @@ export async function serveUntilSignal(service: Service, logger: Logger, port: n
       },
     );
   };
+  // Before listen(), which can take a while after the port is had (the balancer's extra accept
+  // handles): a signal meanwhile would otherwise end the process at once, mid-answer.
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  try {
+    await service.listen();
+  } catch (error) {
+    // A ListenError is one sentence naming HOST and PORT: it is the line's message.
+    if (error instanceof VisitCounterError) logger.fatal({ err: error }, error.message);
+    else logger.fatal({ err: error }, 'could not listen on port %d', port);
+    process.exit(1);
+  }
 }
