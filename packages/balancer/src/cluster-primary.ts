@@ -48,9 +48,11 @@ export function runPrimary({ workers: count, sharing, logger, crashLoop }: Prima
   };
   const everyWorker = (): Worker[] => Object.values(cluster.workers ?? {}).filter((worker): worker is Worker => worker !== undefined);
 
+  /** A worker that did not stop cleanly (it logged why, or a signal ended it): the exit code says so. */
+  let stoppedUncleanly = false;
   const finish = (): void => {
     if (fatal) logger.fatal({ err: fatal.err }, fatal.message);
-    process.exit(fatal ? 1 : 0);
+    process.exit(fatal || stoppedUncleanly ? 1 : 0);
   };
   const stopAll = (): void => {
     for (const worker of everyWorker()) worker.process.kill('SIGTERM');
@@ -122,6 +124,11 @@ export function runPrimary({ workers: count, sharing, logger, crashLoop }: Prima
     alive -= 1;
     const listened = listening.delete(worker);
     if (stopping) {
+      // After a fatal error the failing worker's own exit is that error, already to be told.
+      if (code !== 0 && !fatal) {
+        stoppedUncleanly = true;
+        logger.error({ worker: worker.id, code, signal }, 'balancer worker %d did not stop cleanly', worker.id);
+      }
       if (alive === 0) finish();
       return;
     }
