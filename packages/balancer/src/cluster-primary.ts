@@ -30,7 +30,7 @@ export function runPrimary({ workers: count, sharing, logger, crashLoop }: Prima
   let alive = 0;
   let stopping = false;
   /** Why the balancer stops with exit 1; logged last, once every worker is gone. */
-  let fatal: { err: unknown; message: string } | undefined;
+  let fatal: Error | undefined;
   let nextQuery = 0;
   /** Status queries under way, by id: each takes the workers' replies to it. */
   const gathering = new Map<number, (worker: Worker, status: Status) => void>();
@@ -51,17 +51,18 @@ export function runPrimary({ workers: count, sharing, logger, crashLoop }: Prima
   /** A worker that did not stop cleanly (it logged why, or a signal ended it): the exit code says so. */
   let stoppedUncleanly = false;
   const finish = (): void => {
-    if (fatal) logger.fatal({ err: fatal.err }, fatal.message);
+    if (fatal) logger.fatal({ err: fatal }, fatal.message);
     process.exit(fatal || stoppedUncleanly ? 1 : 0);
   };
   const stopAll = (): void => {
     for (const worker of everyWorker()) worker.process.kill('SIGTERM');
     if (alive === 0) finish();
   };
-  const fail = (err: unknown, message: string): void => {
+  /** The balancer stops with exit 1 for `error`: the first reason, even one that comes during a stop. */
+  const fail = (error: Error): void => {
+    fatal ??= error;
     if (stopping) return;
     stopping = true;
-    fatal = { err, message };
     stopAll();
   };
 
@@ -110,8 +111,7 @@ export function runPrimary({ workers: count, sharing, logger, crashLoop }: Prima
       case 'lb:cannot-listen':
         // Every worker would fail the same way: one sentence for the whole balancer, even
         // when a stop has begun meanwhile (a balancer that never listened does not exit 0).
-        fatal ??= { err: reviveError(message.error), message: message.error.message };
-        fail(fatal.err, fatal.message);
+        fail(reviveError(message.error));
         return;
       case 'lb:gather':
         gather(from, message.id);
@@ -132,13 +132,9 @@ export function runPrimary({ workers: count, sharing, logger, crashLoop }: Prima
       if (alive === 0) finish();
       return;
     }
-    if (!listened) {
-      const error = new WorkerStartError(worker.id, code, signal);
-      fail(error, error.message);
-    } else if (guard.exited(performance.now())) {
-      const error = new WorkerCrashLoopError(guard.recent, crashLoop.windowMs);
-      fail(error, error.message);
-    } else {
+    if (!listened) fail(new WorkerStartError(worker.id, code, signal));
+    else if (guard.exited(performance.now())) fail(new WorkerCrashLoopError(guard.recent, crashLoop.windowMs));
+    else {
       logger.error({ worker: worker.id, code, signal }, 'balancer worker %d exited; starting another', worker.id);
       fork();
     }

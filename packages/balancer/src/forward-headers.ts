@@ -123,14 +123,10 @@ function usableRequestId(given: string | undefined): string | undefined {
 /**
  * The response head for the client, as the flat `[name, value, ...]` list `writeHead` takes:
  * the backend's raw headers less hop-by-hop ones, those its `Connection` lists and those `extra`
- * names, then `extra`.
+ * names, then `extra`. A 204's Content-Length is left out too: it has no body, and RFC 9110 8.6
+ * has a server send none (a 304's is the length a 200 would have, and stays).
  * Also says whether the backend flagged itself as draining (that header stays here), and whether
  * it gave the body's length.
- */
-/**
- * The backend's answer head for the client: hop-by-hop headers and those its `Connection` lists
- * left out, ours (`extra`) added. A 204's Content-Length is left out too: it has no body, and
- * RFC 9110 8.6 has a server send none (a 304's is the length a 200 would have, and stays).
  */
 export function downstreamRawHeaders(raw: readonly Buffer[], extra: readonly string[], status: number): { headers: string[]; draining: boolean; hasLength: boolean } {
   let connection: string | undefined;

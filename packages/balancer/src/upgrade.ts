@@ -34,7 +34,6 @@ export interface UpgradeOptions {
   logger: Logger;
 }
 
-
 function open(backend: Backend, timeoutMs: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host: backend.address.host, port: backend.address.port });

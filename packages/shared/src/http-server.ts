@@ -45,6 +45,11 @@ function connectionsCheckingIntervalFor(limits: HttpServerLimits): number {
   return Math.max(10, Math.min(1_000, Math.floor(Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 4)));
 }
 
+/** Whether an answer can still go out on this connection. */
+function canAnswer(socket: Socket): boolean {
+  return !socket.destroyed && !socket.writableEnded;
+}
+
 /** Node's server keeps the response being written on the socket; later pipelined ones wait their turn. */
 type ServedSocket = Socket & { _httpMessage?: ServerResponse | null };
 
@@ -153,12 +158,10 @@ export function createHttpServer(limits: HttpServerLimits, handler: RequestListe
     // Until then the handler waits (RFC 9112 9.3.2 allows parallel work only for safe
     // methods). A request behind an answer that closes the connection (an error, a
     // `Connection: close`) is never handled, so never forwarded or counted: no answer to it
-    // could be sent.
-    const handle = (socket: Socket): void => {
-      if (!socket.destroyed && !socket.writableEnded) handler(req, res);
-    };
-    if (res.socket) handle(res.socket);
-    else res.once('socket', handle);
+    // could be sent. Nothing is allocated for a request whose connection is free.
+    if (res.socket) {
+      if (canAnswer(res.socket)) handler(req, res);
+    } else res.once('socket', (socket: Socket) => canAnswer(socket) && handler(req, res));
   };
   const server = createServer(
     {

@@ -1,8 +1,8 @@
 // The checks HTTP/1.1 asks of every server before a handler sees a request (RFC 9112 2.3,
 // 3.2, 6.1): HTTP/1.0 or 1.1, exactly one Host header, and a valid one, a target that is a
-// path, no transfer coding but chunked, and none at all in HTTP/1.0. An absolute-form target (`GET http://example.com/path`, what a client
-// configured for a proxy sends) is accepted as the path it names, with its authority as the
-// Host, as nginx does.
+// path, no transfer coding but chunked, and none at all in HTTP/1.0. An absolute-form target
+// (`GET http://example.com/path`, what a client configured for a proxy sends) is accepted as
+// the path it names, with its authority as the Host, as nginx does.
 
 import type { IncomingMessage } from 'node:http';
 

@@ -34,9 +34,9 @@ export class ShutdownOutcomeUnknownError extends CounterOutcomeUnknownError {
 
 /**
  * The visit could no longer reach its visitor before it was sent to Redis: a client that gave
- * up (a balancer's timeout, curl -m) while this replica was stalled, or an answer queued behind
- * the one that ends its connection at shutdown. Not counted, and nobody is left to read the
- * answer; the access log shows 499, as nginx logs a client that closed.
+ * up (a balancer's timeout, curl -m) while this replica was stalled, or a connection that can
+ * no longer carry the answer. Not counted, and nobody is left to read the answer; the access
+ * log shows 499, as nginx logs a client that closed.
  */
 export class VisitorLeftError extends VisitCounterError {
   constructor() {
